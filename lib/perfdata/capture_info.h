@@ -1,0 +1,66 @@
+// What a perf.data capture says about itself: its events (attrs) and header features.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace spanprof::perfdata {
+
+// perf_event_attr fields spanprof uses. Parsed with the attr's own size (attr_size),
+// never sizeof(perf_event_attr).
+struct EventAttr {
+  uint32_t type = 0;  // PERF_TYPE_*
+  uint32_t size = 0;
+  uint64_t config = 0;
+  uint64_t sample_period_or_freq = 0;
+  uint64_t sample_type = 0;  // PERF_SAMPLE_* bits
+  uint64_t read_format = 0;
+  uint64_t flags = 0;  // the bitfield word at byte 40
+  uint64_t branch_sample_type = 0;
+  uint64_t sample_regs_user = 0;
+  uint32_t sample_stack_user = 0;
+  int32_t clockid = 0;
+  std::vector<uint64_t> ids;  // sample ids that map to this attr
+  std::string name;           // from EVENT_DESC when present, e.g. "cpu-clock:ppp"
+
+  bool freq() const { return (flags >> 10) & 1; }
+  bool sample_id_all() const { return (flags >> 18) & 1; }
+  bool use_clockid() const { return (flags >> 25) & 1; }
+  // cpu-clock and task-clock count nanoseconds: their period is CPU time.
+  bool is_cpu_clock() const { return type == 1 && (config == 0 || config == 1); }
+};
+
+// CLOCK_DATA feature (written with perf record -k): one reference pair.
+struct ClockData {
+  uint32_t version = 0;
+  uint32_t clockid = 0;
+  uint64_t tod_ns = 0;      // wall clock (Unix ns) at the reference instant
+  uint64_t clockid_ns = 0;  // the sample clock at the same instant
+};
+
+// One entry of the BUILD_ID feature (or a HEADER_BUILD_ID record in pipe mode).
+struct BuildIdEntry {
+  int32_t pid = 0;
+  uint16_t misc = 0;      // cpumode bits tell kernel from user
+  std::string build_id;   // lowercase hex
+  std::string filename;
+};
+
+struct CaptureInfo {
+  bool pipe_mode = false;
+  uint64_t file_size = 0;  // 0 when read from a pipe
+  std::vector<EventAttr> attrs;
+  std::vector<BuildIdEntry> build_ids;
+  std::optional<ClockData> clock_data;
+  std::optional<uint64_t> clockid_res_ns;     // CLOCKID feature
+  std::optional<uint64_t> first_sample_time;  // SAMPLE_TIME feature
+  std::optional<uint64_t> last_sample_time;
+  std::string hostname;    // HOSTNAME feature
+  std::string os_release;  // OSRELEASE feature
+  std::string perf_version;  // VERSION feature
+  std::vector<std::string> cmdline;  // CMDLINE feature
+};
+
+}  // namespace spanprof::perfdata

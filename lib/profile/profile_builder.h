@@ -1,0 +1,86 @@
+// pprof profile builder: owns deduplication of strings, mappings, functions,
+// locations and samples, validates itself, writes gzipped profile.proto.
+//
+// Takes: mappings, symbolized locations and labelled samples. Gives: a pprof
+// file that `go tool pprof` and Grafana Pyroscope read. Memory grows with unique
+// stacks x label sets, never with the number of samples added.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "symbolize/frame.h"
+
+namespace spanprof::profile {
+
+struct ValueType {
+  std::string type;  // e.g. "samples", "cpu"
+  std::string unit;  // e.g. "count", "nanoseconds"
+};
+
+struct MappingInfo {
+  uint64_t memory_start = 0;
+  uint64_t memory_limit = 0;
+  uint64_t file_offset = 0;
+  std::string filename;
+  std::string build_id;
+  bool has_functions = false;
+  bool has_filenames = false;
+  bool has_line_numbers = false;
+  bool has_inline_frames = false;
+};
+
+// A sample label: a string value, or a number (str empty) with an optional unit.
+struct Label {
+  std::string key;
+  std::string str;
+  int64_t num = 0;
+  std::string num_unit;
+};
+
+class ProfileBuilder {
+ public:
+  // sample_types: the value columns of every sample (e.g. samples/count, cpu/nanoseconds).
+  ProfileBuilder(std::vector<ValueType> sample_types, ValueType period_type, int64_t period);
+  ~ProfileBuilder();
+  ProfileBuilder(const ProfileBuilder&) = delete;
+  ProfileBuilder& operator=(const ProfileBuilder&) = delete;
+
+  // Deduplicated: the same MappingInfo gives the same id. Ids start at 1.
+  uint64_t add_mapping(const MappingInfo& mapping);
+
+  // Deduplicated by (mapping_id, address). mapping_id 0 = none. frames innermost
+  // first; empty frames leave the location unsymbolized (address only).
+  uint64_t add_location(uint64_t mapping_id, uint64_t address, const symbolize::Frames& frames);
+
+  // Adds values to the sample with these locations (leaf first) and labels;
+  // identical (locations, labels) are merged by summing values.
+  void add_sample(std::span<const uint64_t> location_ids, std::span<const Label> labels,
+                  std::span<const int64_t> values);
+
+  void set_time_nanos(int64_t unix_ns);
+  void set_duration_nanos(int64_t ns);
+  void add_comment(std::string_view comment);
+
+  uint64_t sample_count() const;    // distinct samples after merging
+  uint64_t location_count() const;
+  uint64_t function_count() const;
+
+  // Checks internal consistency (ids in range, value counts), then serializes,
+  // gzips and writes path atomically (temp file + rename).
+  Result<void> write_gzipped(const std::string& path) const;
+
+  // Uncompressed serialized profile.proto bytes.
+  Result<std::string> serialize() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace spanprof::profile
