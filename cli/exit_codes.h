@@ -1,0 +1,12 @@
+// spanprof's exit codes, documented in README.md ("Exit codes"). Mapped here only.
+#pragma once
+
+namespace spanprof::cli {
+
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitUsage = 1,           // bad command line
+  kExitUnusableInput = 2,   // nothing usable in the input, or the output cannot be written
+};
+
+}  // namespace spanprof::cli

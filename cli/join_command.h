@@ -1,0 +1,22 @@
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "join/join.h"
+
+namespace spanprof::cli {
+
+struct JoinCommandOptions {
+  join::JoinOptions join;
+  std::string kernel_symbols = "auto";
+  bool no_kernel = false;
+  bool quiet = false;
+};
+
+// Registers `spanprof join` on app; returns the subcommand.
+CLI::App* add_join_command(CLI::App& app, JoinCommandOptions& options);
+
+// Runs the join and prints its summary; returns the exit code.
+int run_join_command(JoinCommandOptions& options);
+
+}  // namespace spanprof::cli
