@@ -6,17 +6,38 @@
 
 #include "cli/exit_codes.h"
 #include "cli/report_printer.h"
+#include "join/capture_dir.h"
 
 namespace spanprof::cli {
 
 CLI::App* add_join_command(CLI::App& app, JoinCommandOptions& options) {
   CLI::App* join = app.add_subcommand(
-      "join", "Turn a perf capture into a symbolized pprof profile (gzipped profile.proto)");
+      "join",
+      "Attribute the samples of a perf capture to the spans running on their threads; write "
+      "a symbolized, span-labelled pprof (gzipped profile.proto)");
+  join->add_option("DIR", options.capture_dir,
+                   "Capture directory: reads DIR/perf.data and DIR/spans*.jsonl[.gz], writes "
+                   "DIR/profile.pb.gz and DIR/summary.json");
   join->add_option("--perf-data", options.join.perf_data_path,
-                   "perf.data written by `perf record` (\"-\" reads a pipe-mode capture from stdin)")
-      ->required();
-  join->add_option("-o,--output", options.join.output_path, "Output pprof file")
-      ->default_val("profile.pb.gz");
+                   "perf.data written by `perf record` (\"-\" reads a pipe-mode capture from stdin)");
+  join->add_option("--spans", options.join.span_files,
+                   "OTLP span file (JSON Lines or length-prefixed protobuf, plain or gzip); "
+                   "repeatable");
+  join->add_option("-o,--output", options.join.output_path,
+                   "Output pprof file (default DIR/profile.pb.gz, or profile.pb.gz)");
+  join->add_option("--summary", options.join.summary_path,
+                   "Write the summary as JSON here (default DIR/summary.json)");
+  join->add_option("--span-scope", options.span_scope,
+                   "Which span the span_id/span_name/trace_id labels name: root (the local "
+                   "root, as Grafana's span profiles expect) or innermost")
+      ->check(CLI::IsMember({"root", "innermost"}))
+      ->default_val("root");
+  join->add_option("--tid-attribute", options.join.span_reader.tid_attribute,
+                   "Span attribute holding the OS thread id (default thread.os_id, then "
+                   "thread.native_id)");
+  join->add_option("--clock-offset", options.join.clock_offset_ns,
+                   "Nanoseconds added to sample times to correct a known skew against the "
+                   "spans' clock");
   join->add_option("--kernel-symbols", options.kernel_symbols,
                    "Symbolize kernel frames from /proc/kallsyms: auto (only for captures of "
                    "this machine's running kernel), always, never")
@@ -31,16 +52,43 @@ CLI::App* add_join_command(CLI::App& app, JoinCommandOptions& options) {
   join->add_option("--perf-map-dir", options.join.symbolizer.perf_map_dir,
                    "Where perf-PID.map files of JIT runtimes are")
       ->default_val("/tmp");
-  join->add_flag("-q,--quiet", options.quiet, "Print only warnings and errors");
+  join->add_flag("-q,--quiet", options.quiet, "Print only losses, warnings and errors");
   return join;
 }
 
+namespace {
+
+// Fills paths from DIR where the user gave none; returns an error message or "".
+std::string resolve_paths(JoinCommandOptions& options) {
+  join::JoinOptions& join = options.join;
+  if (options.capture_dir.empty()) {
+    if (join.perf_data_path.empty()) return "give a capture directory DIR or --perf-data FILE";
+    if (join.output_path.empty()) join.output_path = "profile.pb.gz";
+    return "";
+  }
+  auto files = join::find_capture_files(options.capture_dir);
+  if (!files) return files.error().to_string();
+  if (join.perf_data_path.empty()) join.perf_data_path = files->perf_data;
+  if (join.span_files.empty()) join.span_files = files->span_files;
+  if (join.output_path.empty()) join.output_path = files->profile;
+  if (join.summary_path.empty()) join.summary_path = files->summary;
+  return "";
+}
+
+}  // namespace
+
 int run_join_command(JoinCommandOptions& options) {
+  if (std::string problem = resolve_paths(options); !problem.empty()) {
+    fmt::print(stderr, "spanprof join: error: {}\n", problem);
+    return kExitUsage;
+  }
   if (options.join.symbolizer.build_id_cache_dir.empty()) {
     const char* home = std::getenv("HOME");
     options.join.symbolizer.build_id_cache_dir = std::string(home ? home : "/root") + "/.debug";
   }
   options.join.include_kernel_frames = !options.no_kernel;
+  options.join.span_scope = options.span_scope == "innermost" ? attribute::SpanScope::kInnermost
+                                                              : attribute::SpanScope::kRoot;
   options.join.kernel_symbols = options.kernel_symbols == "always" ? join::KernelSymbols::kAlways
                                 : options.kernel_symbols == "never" ? join::KernelSymbols::kNever
                                                                     : join::KernelSymbols::kAuto;
@@ -50,6 +98,7 @@ int run_join_command(JoinCommandOptions& options) {
     return kExitUnusableInput;
   }
   print_join_report(*report, options.quiet);
+  if (report->spans && report->spans->join_error) return kExitSpansNotJoined;
   return kExitOk;
 }
 

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include <CLI/CLI.hpp>
 
 #include "join/join.h"
@@ -7,7 +10,9 @@
 namespace spanprof::cli {
 
 struct JoinCommandOptions {
+  std::string capture_dir;
   join::JoinOptions join;
+  std::string span_scope = "root";
   std::string kernel_symbols = "auto";
   bool no_kernel = false;
   bool quiet = false;

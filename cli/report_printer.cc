@@ -33,11 +33,69 @@ std::string share(int64_t part, int64_t whole) {
   return fmt::format("{:.1f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
 }
 
+std::string duration(int64_t ns) {
+  if (ns >= 1'000'000'000) return fmt::format("{:.2f} s", static_cast<double>(ns) / 1e9);
+  if (ns >= 1'000'000) return fmt::format("{:.2f} ms", static_cast<double>(ns) / 1e6);
+  return fmt::format("{:.1f} us", static_cast<double>(ns) / 1e3);
+}
+
+void print_spans(const join::SpanReport& spans, const join::JoinReport& report, bool quiet) {
+  const spans::SpanReadStats& read = spans.read;
+  const attribute::AttributionSummary& summary = spans.attribution;
+  if (!quiet && !spans.join_error) {
+    fmt::print("  spans      {} read from {} file(s); {} of samples inside spans\n",
+               grouped(read.spans), spans.files.size(),
+               share(static_cast<int64_t>(summary.samples_in_spans), static_cast<int64_t>(summary.samples)));
+    if (!summary.by_name.empty()) {
+      fmt::print("  span names by CPU (self, total incl. child spans on the thread, spans):\n");
+      size_t shown = 0;
+      for (const attribute::SpanCpu& cpu : summary.by_name) {
+        if (++shown > 10) break;
+        fmt::print("    {:>6} {:>6}  {} ({})\n", share(cpu.self, report.total_weight),
+                   share(cpu.total, report.total_weight), cpu.name, grouped(cpu.spans));
+      }
+    }
+  }
+  if (summary.spans_without_samples > 0 && !spans.join_error) {
+    fmt::print("  spans      {} got no sample ({} shorter than the {} sampling period)",
+               grouped(summary.spans_without_samples),
+               grouped(summary.spans_without_samples_shorter_than_period),
+               duration(static_cast<int64_t>(report.event.period)));
+    if (!summary.longest_without_samples.empty()) {
+      const auto& longest = summary.longest_without_samples.front();
+      fmt::print("; longest: {} {}", longest.name, duration(longest.duration_ns));
+    }
+    fmt::print("\n");
+  }
+  auto counter = [](uint64_t value, std::string_view what) {
+    if (value > 0) fmt::print("  spans      {} {}\n", grouped(value), what);
+  };
+  counter(read.bad_lines, "lines or messages that did not decode (skipped)");
+  counter(read.bad_spans, "spans with missing or malformed ids (skipped)");
+  counter(read.spans_end_before_start, "spans ending before they start (end set to start)");
+  counter(spans.tree.duplicate_span_ids, "spans repeating an earlier span id (dropped)");
+  counter(spans.tree.parent_cycles, "parent links cut to break a cycle");
+  counter(spans.index.spans_without_thread,
+          "spans without an OS thread id: add the attribute thread.os_id (see README, "
+          "\"Thread ids in spans\")");
+  counter(spans.index.ambiguous_spans,
+          "spans overlapping a non-parent span on the same thread (async runtime?): samples "
+          "go to the latest started");
+  counter(spans.coarse_clock.moved_spans,
+          "spans with millisecond start times moved later to where their siblings allow");
+  for (const std::string& problem : read.problems) fmt::print(stderr, "warning: {}\n", problem);
+  if (spans.join_error) {
+    fmt::print(stderr, "error: {}\n", spans.join_error->to_string());
+  }
+}
+
 }  // namespace
 
 void print_join_report(const join::JoinReport& report, bool quiet) {
   if (!quiet) {
-    fmt::print("spanprof join: wrote {}\n", report.output_path);
+    fmt::print("spanprof join: wrote {}", report.output_path);
+    if (!report.summary_path.empty()) fmt::print(" and {}", report.summary_path);
+    fmt::print("\n");
     fmt::print("  event      {} (period {} {})\n", report.event.name, grouped(report.event.period),
                report.event.sample_unit == "cpu/nanoseconds" ? "ns" : "events");
     fmt::print("  samples    {} from {} threads, {} distinct stacks\n", grouped(report.samples),
@@ -76,6 +134,7 @@ void print_join_report(const join::JoinReport& report, bool quiet) {
   counter(report.stacks.guest_frames_skipped, "guest (VM) frames skipped");
   counter(report.symbols.binaries_missing, "binaries not found: their frames keep raw addresses");
   counter(report.symbols.binaries_mismatched, "binaries changed since recording: their frames keep raw addresses");
+  if (report.spans) print_spans(*report.spans, report, quiet);
   if (!quiet && read.skipped_records > 0) {
     fmt::print("  skipped    {} records of types spanprof does not use\n", grouped(read.skipped_records));
   }

@@ -9,6 +9,8 @@
 #include <unordered_set>
 
 #include "attribute/clock_alignment.h"
+#include "attribute/span_attribution.h"
+#include "join/summary_json.h"
 #include "profile/profile_builder.h"
 
 namespace spanprof::join {
@@ -42,11 +44,12 @@ EventSummary describe_event(const perfdata::EventAttr& attr) {
 class JoinHandler : public perfdata::RecordHandler {
  public:
   JoinHandler(const perfdata::Reader& reader, symbolize::Symbolizer& symbolizer,
-              const JoinOptions& options)
+              const JoinOptions& options, std::optional<spans::SpanSet> spans)
       : reader_(reader),
         processes_(reader.info().build_ids),
         symbolizer_(symbolizer),
-        options_(options) {}
+        options_(options),
+        pending_spans_(std::move(spans)) {}
 
   void on_mmap(const perfdata::Mmap& mmap) override { processes_.on_mmap(mmap); }
   void on_comm(const perfdata::Comm& comm) override { processes_.on_comm(comm); }
@@ -65,6 +68,10 @@ class JoinHandler : public perfdata::RecordHandler {
     labels_[2].str = processes_.thread_name(sample.tid);
     values_[0] = 1;
     values_[1] = static_cast<int64_t>(sample.period);
+    labels_.resize(kBaseLabels);
+    if (attribution_) {
+      attribution_->label(sample.pid, sample.tid, sample.time, values_[1], labels_);
+    }
     builder_->add_sample(location_ids_, labels_, values_);
     stacks_->hot_functions().add_stack(location_ids_, values_[1]);
     threads_.insert(sample.tid);
@@ -91,6 +98,8 @@ class JoinHandler : public perfdata::RecordHandler {
     return std::make_pair(first_time_, last_time_);
   }
   const EventSummary& event() const { return event_; }
+  const attribute::SpanAttribution* attribution() const { return attribution_.get(); }
+  const std::optional<Error>& span_join_error() const { return span_join_error_; }
 
  private:
   void start_profile(const perfdata::EventAttr& attr) {
@@ -106,16 +115,35 @@ class JoinHandler : public perfdata::RecordHandler {
     builder_->add_comment(fmt::format("spanprof: event {}", event_.name));
     stacks_ = std::make_unique<stacks::StackResolver>(processes_, symbolizer_, *builder_,
                                                       options_.include_kernel_frames);
-    labels_.resize(3);
+    labels_.resize(kBaseLabels);
     labels_[0].key = "pid";
     labels_[1].key = "tid";
     labels_[2].key = "thread_name";
+    if (pending_spans_) start_attribution(attr);
   }
+
+  void start_attribution(const perfdata::EventAttr& attr) {
+    auto clock = attribute::ClockAlignment::from_capture(reader_.info(), attr,
+                                                         options_.clock_offset_ns);
+    if (!clock) {
+      span_join_error_ = clock.error();
+      span_join_error_->message = "spans not joined: " + span_join_error_->message;
+      return;
+    }
+    attribution_ = std::make_unique<attribute::SpanAttribution>(
+        std::move(*pending_spans_), *clock, options_.span_scope);
+    pending_spans_.reset();
+  }
+
+  static constexpr size_t kBaseLabels = 3;  // pid, tid, thread_name
 
   const perfdata::Reader& reader_;
   process::ProcessTable processes_;
   symbolize::Symbolizer& symbolizer_;
   const JoinOptions& options_;
+  std::optional<spans::SpanSet> pending_spans_;  // until the first sample fixes the clock
+  std::unique_ptr<attribute::SpanAttribution> attribution_;
+  std::optional<Error> span_join_error_;
   const perfdata::EventAttr* primary_attr_ = nullptr;
   EventSummary event_;
   std::unique_ptr<profile::ProfileBuilder> builder_;
@@ -131,15 +159,42 @@ class JoinHandler : public perfdata::RecordHandler {
   uint64_t samples_other_events_ = 0;
 };
 
+void fill_span_report(const JoinHandler& handler, JoinReport& report) {
+  SpanReport& spans = *report.spans;
+  spans.join_error = handler.span_join_error();
+  const attribute::SpanAttribution* attribution = handler.attribution();
+  if (attribution == nullptr) return;
+  spans.tree = attribution->tree_stats();
+  spans.index = attribution->index_stats();
+  spans.coarse_clock = attribution->coarse_clock_stats();
+  int64_t period_ns = handler.event().sample_unit == "cpu/nanoseconds"
+                          ? static_cast<int64_t>(handler.event().period)
+                          : 0;
+  spans.attribution = attribution->summarize(period_ns);
+}
+
 }  // namespace
 
 Result<JoinReport> run_join(const JoinOptions& options) {
+  JoinReport report;
+  report.output_path = options.output_path;
+  report.summary_path = options.summary_path;
+
+  // Spans first: a missing span file fails fast, before the long part.
+  std::optional<spans::SpanSet> span_set;
+  if (!options.span_files.empty()) {
+    report.spans.emplace();
+    report.spans->files = options.span_files;
+    span_set.emplace();
+    for (const std::string& path : options.span_files) {
+      auto read = spans::read_span_file(path, options.span_reader, *span_set, report.spans->read);
+      if (!read) return std::unexpected(read.error());
+    }
+  }
+
   auto reader = perfdata::Reader::open(options.perf_data_path);
   if (!reader) return std::unexpected(reader.error());
   const perfdata::CaptureInfo& info = (*reader)->info();
-
-  JoinReport report;
-  report.output_path = options.output_path;
   symbolize::SymbolizerOptions symbolizer_options = options.symbolizer;
   switch (options.kernel_symbols) {
     case KernelSymbols::kAlways: symbolizer_options.use_kallsyms = true; break;
@@ -153,7 +208,7 @@ Result<JoinReport> run_join(const JoinOptions& options) {
   report.kernel_symbols_used = symbolizer_options.use_kallsyms;
 
   symbolize::Symbolizer symbolizer(info, symbolizer_options);
-  JoinHandler handler(**reader, symbolizer, options);
+  JoinHandler handler(**reader, symbolizer, options, std::move(span_set));
   auto read = (*reader)->read_records(handler);
   if (!read) return std::unexpected(read.error());
   report.read = *read;
@@ -182,6 +237,8 @@ Result<JoinReport> run_join(const JoinOptions& options) {
     }
   }
 
+  if (report.spans) fill_span_report(handler, report);
+
   if (auto written = builder.write_gzipped(options.output_path); !written) {
     return std::unexpected(written.error());
   }
@@ -201,6 +258,11 @@ Result<JoinReport> run_join(const JoinOptions& options) {
     report.warnings.push_back(fmt::format(
         "{} samples of other events were left out: the profile holds {} only",
         report.samples_other_events, report.event.name));
+  }
+  if (!options.summary_path.empty()) {
+    if (auto written = write_summary_json(report, options.summary_path); !written) {
+      return std::unexpected(written.error());
+    }
   }
   return report;
 }

@@ -1,7 +1,7 @@
-// spanprof join: a perf capture in, a symbolized pprof out.
+// spanprof join: a perf capture and its spans in, a span-labelled pprof out.
 //
 // Drives the pipeline: perf.data records in time order -> threads & mappings ->
-// symbolized stacks -> (span attribution) -> profile builder -> pprof writer.
+// symbolized stacks -> span attribution -> profile builder -> pprof writer.
 #pragma once
 
 #include <cstdint>
@@ -9,9 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "attribute/coarse_clock_repair.h"
+#include "attribute/span_attribution.h"
+#include "attribute/span_index.h"
+#include "attribute/span_tree.h"
 #include "common/result.h"
 #include "perfdata/reader.h"
 #include "process/process_table.h"
+#include "spans/span_reader.h"
 #include "stacks/hot_functions.h"
 #include "stacks/stack_resolver.h"
 #include "symbolize/symbolizer.h"
@@ -22,10 +27,15 @@ enum class KernelSymbols { kAuto, kAlways, kNever };
 
 struct JoinOptions {
   std::string perf_data_path;  // "-" reads a pipe-mode capture from standard input
+  std::vector<std::string> span_files;  // OTLP JSON Lines or length-prefixed protobuf
   std::string output_path;     // gzipped pprof
+  std::string summary_path;    // summary.json; "" writes none
+  attribute::SpanScope span_scope = attribute::SpanScope::kRoot;
+  int64_t clock_offset_ns = 0;  // added to sample times (known skew against the spans' clock)
+  spans::SpanReaderOptions span_reader;
   KernelSymbols kernel_symbols = KernelSymbols::kAuto;
-  size_t hottest_count = 10;  // functions listed in JoinReport::hottest
   bool include_kernel_frames = true;
+  size_t hottest_count = 10;  // functions listed in JoinReport::hottest
   symbolize::SymbolizerOptions symbolizer;
 };
 
@@ -35,12 +45,26 @@ struct EventSummary {
   uint64_t period = 0;      // profile period, in the unit above
 };
 
+// What happened to the spans; present when span files were given.
+struct SpanReport {
+  std::vector<std::string> files;
+  spans::SpanReadStats read;
+  attribute::SpanTreeStats tree;
+  attribute::SpanIndexStats index;
+  attribute::CoarseClockStats coarse_clock;
+  attribute::AttributionSummary attribution;
+  // Set when spans could not be joined (no clock data): the profile was written
+  // without span labels.
+  std::optional<Error> join_error;
+};
+
 struct JoinReport {
   std::string output_path;
+  std::string summary_path;
   EventSummary event;
   uint64_t samples = 0;          // samples written to the profile
-  uint64_t samples_other_events = 0;  // samples of a second event, not in the profile
   int64_t total_weight = 0;      // sum of sample values in the event's unit
+  uint64_t samples_other_events = 0;  // samples of a second event, not in the profile
   uint64_t distinct_stacks = 0;  // pprof samples after merging
   uint64_t threads = 0;
   std::optional<int64_t> start_unix_ns;  // when the capture has clock data
@@ -51,11 +75,13 @@ struct JoinReport {
   symbolize::SymbolizerStats symbols;
   stacks::StackStats stacks;
   std::vector<stacks::HotFunction> hottest;  // by self weight, in the event's unit
+  std::optional<SpanReport> spans;
   std::vector<std::string> warnings;  // one line each
 };
 
-// Errors: the capture cannot be opened or holds nothing usable (no samples), or
-// the output cannot be written. Damage after usable data is a warning.
+// Errors: the capture cannot be opened or holds nothing usable (no samples), a
+// span file cannot be opened, or the output cannot be written. Damage after
+// usable data, bad span lines and a failed span join are reported, not fatal.
 Result<JoinReport> run_join(const JoinOptions& options);
 
 }  // namespace spanprof::join

@@ -1,0 +1,27 @@
+// Repair of span times stamped with a millisecond clock.
+//
+// Some SDKs take a span's start from a millisecond clock (the Node SDK:
+// start = Date.now(), end = start + a precise duration), so a recorded span can
+// sit up to 1 ms before the instant it really began and overlap the sibling that
+// ran before it. Such spans (starting on a whole millisecond) are moved later,
+// as little as the constraints allow: not before the previous sibling on the
+// thread ended, not outside the parent, at most 1 ms.
+#pragma once
+
+#include <cstdint>
+
+#include "attribute/span_tree.h"
+#include "spans/span_set.h"
+
+namespace spanprof::attribute {
+
+struct CoarseClockStats {
+  uint64_t coarse_spans = 0;  // spans whose start is a whole millisecond
+  uint64_t moved_spans = 0;   // of those, moved later
+};
+
+// Adjusts start/end of coarse spans in place. Spans are grouped by thread (and
+// process) the way the attribution index groups them.
+CoarseClockStats repair_coarse_clocks(spans::SpanSet& set, const SpanTree& tree);
+
+}  // namespace spanprof::attribute

@@ -1,0 +1,97 @@
+#include "attribute/span_attribution.h"
+
+#include <algorithm>
+
+namespace spanprof::attribute {
+
+SpanAttribution::SpanAttribution(spans::SpanSet spans, ClockAlignment clock, SpanScope scope)
+    : spans_(std::move(spans)),
+      tree_(spans_),
+      coarse_stats_(repair_coarse_clocks(spans_, tree_)),
+      index_(spans_, tree_),
+      clock_(clock),
+      scope_(scope),
+      self_weight_(spans_.spans.size(), 0),
+      sample_count_(spans_.spans.size(), 0),
+      name_seen_(spans_.names.size(), 0),
+      name_total_(spans_.names.size(), 0) {}
+
+void SpanAttribution::label(uint32_t pid, uint32_t tid, uint64_t sample_time, int64_t weight,
+                            std::vector<profile::Label>& labels) {
+  ++samples_;
+  weight_ += weight;
+  SpanMatch match = index_.lookup(pid, tid, clock_.to_unix_ns(sample_time));
+  if (match.innermost == kNoSpan) return;
+  ++samples_in_spans_;
+  weight_in_spans_ += weight;
+  self_weight_[match.innermost] += weight;
+  ++sample_count_[match.innermost];
+
+  // Total: every span name on the chain from the innermost span to its local
+  // root, once per sample.
+  for (uint32_t span = match.innermost; span != kNoSpan; span = tree_.parent(span)) {
+    uint32_t name = spans_.spans[span].name_index;
+    if (name_seen_[name] != samples_) {
+      name_seen_[name] = samples_;
+      name_total_[name] += weight;
+    }
+  }
+
+  const spans::Span& innermost = spans_.spans[match.innermost];
+  const spans::Span& chosen =
+      scope_ == SpanScope::kRoot ? spans_.spans[match.root] : innermost;
+  labels.push_back({"span_id", spans::span_id_hex(chosen.span_id), 0, {}});
+  labels.push_back({"span_name", spans_.names[chosen.name_index], 0, {}});
+  labels.push_back({"trace_id", spans::trace_id_hex(chosen.trace_id), 0, {}});
+  labels.push_back({"innermost_span_id", spans::span_id_hex(innermost.span_id), 0, {}});
+  labels.push_back({"innermost_span_name", spans_.names[innermost.name_index], 0, {}});
+  const std::string& service = spans_.resources[innermost.resource_index].service_name;
+  if (!service.empty()) labels.push_back({"service_name", service, 0, {}});
+}
+
+AttributionSummary SpanAttribution::summarize(int64_t period_ns) const {
+  AttributionSummary summary;
+  summary.samples = samples_;
+  summary.samples_in_spans = samples_in_spans_;
+  summary.weight = weight_;
+  summary.weight_in_spans = weight_in_spans_;
+
+  std::vector<SpanCpu> by_name(spans_.names.size());
+  for (size_t name = 0; name < spans_.names.size(); ++name) {
+    by_name[name].name = spans_.names[name];
+    by_name[name].total = name_total_[name];
+  }
+  std::vector<SpanWithoutSamples> without;
+  for (uint32_t i = 0; i < spans_.spans.size(); ++i) {
+    if (tree_.is_dropped(i)) continue;
+    const spans::Span& span = spans_.spans[i];
+    by_name[span.name_index].self += self_weight_[i];
+    ++by_name[span.name_index].spans;
+    if (sample_count_[i] > 0) {
+      ++summary.spans_with_samples;
+      continue;
+    }
+    ++summary.spans_without_samples;
+    int64_t duration = span.end_unix_ns - span.start_unix_ns;
+    if (duration < period_ns) ++summary.spans_without_samples_shorter_than_period;
+    without.push_back({spans_.names[span.name_index], duration});
+  }
+  size_t keep = std::min<size_t>(10, without.size());
+  std::partial_sort(without.begin(), without.begin() + static_cast<std::ptrdiff_t>(keep),
+                    without.end(), [](const auto& a, const auto& b) {
+                      return a.duration_ns > b.duration_ns;
+                    });
+  without.resize(keep);
+  summary.longest_without_samples = std::move(without);
+
+  std::erase_if(by_name, [](const SpanCpu& cpu) { return cpu.spans == 0; });
+  std::sort(by_name.begin(), by_name.end(), [](const SpanCpu& a, const SpanCpu& b) {
+    if (a.total != b.total) return a.total > b.total;
+    if (a.self != b.self) return a.self > b.self;
+    return a.name < b.name;
+  });
+  summary.by_name = std::move(by_name);
+  return summary;
+}
+
+}  // namespace spanprof::attribute

@@ -1,0 +1,82 @@
+// The span join: labels each sample with the span running on its thread.
+//
+// Takes: the capture's spans, the sample clock alignment, and samples in time
+// order. Gives: pprof labels for each sample (span_id, span_name, trace_id of
+// the chosen scope, innermost_span_id/_name, service_name) and per-span CPU
+// for the summary.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "attribute/clock_alignment.h"
+#include "attribute/coarse_clock_repair.h"
+#include "attribute/span_index.h"
+#include "attribute/span_tree.h"
+#include "profile/profile_builder.h"
+#include "spans/span_set.h"
+
+namespace spanprof::attribute {
+
+enum class SpanScope { kRoot, kInnermost };
+
+struct SpanCpu {
+  std::string name;
+  int64_t self = 0;   // weight whose innermost span has this name
+  int64_t total = 0;  // weight inside a span of this name (descendants on the thread included)
+  uint64_t spans = 0; // spans of this name
+};
+
+struct SpanWithoutSamples {
+  std::string name;
+  int64_t duration_ns = 0;
+};
+
+struct AttributionSummary {
+  uint64_t samples = 0;
+  uint64_t samples_in_spans = 0;
+  int64_t weight = 0;
+  int64_t weight_in_spans = 0;
+  uint64_t spans_with_samples = 0;
+  uint64_t spans_without_samples = 0;       // of the spans that could be placed on a thread
+  uint64_t spans_without_samples_shorter_than_period = 0;
+  std::vector<SpanWithoutSamples> longest_without_samples;  // up to 10
+  std::vector<SpanCpu> by_name;  // sorted by total weight, then self
+};
+
+class SpanAttribution {
+ public:
+  // Takes ownership of the spans.
+  SpanAttribution(spans::SpanSet spans, ClockAlignment clock, SpanScope scope);
+
+  // Appends the span labels of a sample (none outside any span) to labels.
+  void label(uint32_t pid, uint32_t tid, uint64_t sample_time, int64_t weight,
+             std::vector<profile::Label>& labels);
+
+  // period_ns: the sampling period, to explain spans that got no sample.
+  AttributionSummary summarize(int64_t period_ns) const;
+
+  const SpanTreeStats& tree_stats() const { return tree_.stats(); }
+  const SpanIndexStats& index_stats() const { return index_.stats(); }
+  const CoarseClockStats& coarse_clock_stats() const { return coarse_stats_; }
+  const spans::SpanSet& spans() const { return spans_; }
+
+ private:
+  spans::SpanSet spans_;
+  SpanTree tree_;
+  CoarseClockStats coarse_stats_;  // before index_: the repair moves spans it indexes
+  SpanIndex index_;
+  ClockAlignment clock_;
+  SpanScope scope_;
+  std::vector<int64_t> self_weight_;   // per span
+  std::vector<uint32_t> sample_count_;  // per span
+  std::vector<uint64_t> name_seen_;     // per name: last sample counter, to count total once
+  std::vector<int64_t> name_total_;     // per name
+  uint64_t samples_ = 0;
+  uint64_t samples_in_spans_ = 0;
+  int64_t weight_ = 0;
+  int64_t weight_in_spans_ = 0;
+};
+
+}  // namespace spanprof::attribute
