@@ -22,7 +22,8 @@ CLI::App* add_join_command(CLI::App& app, JoinCommandOptions& options) {
                    "perf.data written by `perf record` (\"-\" reads a pipe-mode capture from stdin)");
   join->add_option("--spans", options.join.span_files,
                    "OTLP span file (JSON Lines or length-prefixed protobuf, plain or gzip); "
-                   "repeatable");
+                   "repeatable")
+      ->allow_extra_args(false);
   join->add_option("-o,--output", options.join.output_path,
                    "Output pprof file (default DIR/profile.pb.gz, or profile.pb.gz)");
   join->add_option("--summary", options.join.summary_path,

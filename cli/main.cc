@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "cli/dump_command.h"
 #include "cli/exit_codes.h"
 #include "cli/join_command.h"
 #include "spanprof_version.h"
@@ -14,6 +15,8 @@ int main(int argc, char** argv) {
 
   JoinCommandOptions join_options;
   CLI::App* join = add_join_command(app, join_options);
+  DumpCommandOptions dump_options;
+  CLI::App* dump = add_dump_command(app, dump_options);
 
   try {
     app.parse(argc, argv);
@@ -25,5 +28,6 @@ int main(int argc, char** argv) {
   }
 
   if (join->parsed()) return run_join_command(join_options);
+  if (dump->parsed()) return run_dump_command(dump_options);
   return kExitUsage;
 }
