@@ -61,6 +61,8 @@ struct CaptureInfo {
   std::string os_release;  // OSRELEASE feature
   std::string perf_version;  // VERSION feature
   std::vector<std::string> cmdline;  // CMDLINE feature
+  // Header features that could not be decoded and were skipped (one line each).
+  std::vector<std::string> warnings;
 };
 
 }  // namespace spanprof::perfdata

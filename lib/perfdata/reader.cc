@@ -1,1 +1,331 @@
-// placeholder during bring-up
+#include "perfdata/reader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/byte_reader.h"
+#include "perfdata/event_attr.h"
+#include "perfdata/feature_parsers.h"
+#include "perfdata/file_header.h"
+#include "perfdata/ordered_queue.h"
+#include "perfdata/perf_abi.h"
+#include "perfdata/record_parsers.h"
+#include "perfdata/record_stream.h"
+
+namespace spanprof::perfdata {
+namespace {
+
+class PerfDataReader final : public Reader {
+ public:
+  PerfDataReader(int fd, bool owns_fd) : fd_(fd), owns_fd_(owns_fd) {}
+  ~PerfDataReader() override {
+    if (owns_fd_) ::close(fd_);
+  }
+  PerfDataReader(const PerfDataReader&) = delete;
+  PerfDataReader& operator=(const PerfDataReader&) = delete;
+
+  const CaptureInfo& info() const override { return info_; }
+  Result<ReadStats> read_records(RecordHandler& handler) override;
+
+  int fd_;
+  bool owns_fd_;
+  CaptureInfo info_;
+  uint64_t data_start_ = 0;
+  std::optional<uint64_t> data_limit_;  // nullopt: read to the end of the file or pipe
+  std::optional<Error> data_note_;      // said in ReadStats::damage (data.size == 0 case)
+  bool records_read_ = false;
+
+ private:
+  void on_stream_record(const RawRecord& record, RecordStream& stream, OrderedQueue& queue,
+                        ReadStats& stats);
+  void add_pipe_attr(const RawRecord& record, ReadStats& stats);
+  void dispatch(const QueuedRecord& record, RecordHandler& handler, ReadStats& stats);
+  const EventAttr& layout_attr(std::span<const std::byte> record) const;
+
+  AttrIndex index_;
+  SampleBuffers sample_buffers_;
+};
+
+const EventAttr kNoAttr{};
+
+const EventAttr& PerfDataReader::layout_attr(std::span<const std::byte> record) const {
+  auto index = index_.for_non_sample(record);
+  return index ? info_.attrs[*index] : kNoAttr;
+}
+
+void PerfDataReader::add_pipe_attr(const RawRecord& record, ReadStats& stats) {
+  // HEADER_ATTR: the attr of its own size (byte 4), then u64 ids to the end.
+  ByteReader in(record.bytes, record.file_offset);
+  in.skip(abi::kRecordHeaderSize);
+  ByteReader peek = in;
+  peek.skip(abi::attr_offset::kSize);
+  uint32_t attr_size = peek.u32();
+  if (attr_size == 0) attr_size = abi::kAttrSizeVer0;
+  if (!peek.ok() || attr_size > in.remaining()) {
+    ++stats.undecodable_records;
+    return;
+  }
+  EventAttr attr = parse_event_attr(in.bytes(attr_size));
+  while (in.remaining() >= 8) attr.ids.push_back(in.u64());
+  info_.attrs.push_back(std::move(attr));
+  index_.rebuild(info_.attrs);
+}
+
+void PerfDataReader::on_stream_record(const RawRecord& record, RecordStream& stream,
+                                      OrderedQueue& queue, ReadStats& stats) {
+  ++stats.records;
+  switch (record.type) {
+    case abi::kSample: {
+      auto index = index_.for_sample(record.bytes);
+      uint64_t time = index ? sample_record_time(record.bytes, info_.attrs[*index]) : 0;
+      queue.push(time, record.bytes, record.file_offset);
+      return;
+    }
+    case abi::kMmap:
+    case abi::kMmap2:
+    case abi::kComm:
+    case abi::kFork:
+    case abi::kExit:
+    case abi::kLost:
+    case abi::kLostSamples:
+      queue.push(non_sample_record_time(record.bytes, layout_attr(record.bytes)), record.bytes,
+                 record.file_offset);
+      return;
+    case abi::kFinishedRound:
+      queue.finished_round();
+      return;
+    case abi::kHeaderAttr:
+      add_pipe_attr(record, stats);
+      return;
+    case abi::kHeaderFeature: {
+      // HEADER_FEATURE: header, u64 feature id, the feature's payload.
+      ByteReader in(record.bytes, record.file_offset);
+      in.skip(abi::kRecordHeaderSize);
+      uint64_t feature = in.u64();
+      if (!in.ok() || feature >= abi::kFeatureBits) {
+        ++stats.undecodable_records;
+        return;
+      }
+      uint64_t payload_offset = in.file_offset();
+      auto parsed = parse_feature(static_cast<uint32_t>(feature), in.bytes(in.remaining()),
+                                  payload_offset, info_);
+      if (!parsed) info_.warnings.push_back(parsed.error().to_string());
+      return;
+    }
+    case abi::kHeaderBuildId: {
+      auto entry = parse_build_id_event(record.bytes, record.file_offset);
+      if (entry) {
+        info_.build_ids.push_back(std::move(*entry));
+      } else {
+        ++stats.undecodable_records;
+      }
+      return;
+    }
+    case abi::kHeaderTracingData: {
+      // The tracing data follows the record outside header.size: u32 size at byte 8,
+      // padded to 8 bytes.
+      ByteReader in(record.bytes);
+      in.skip(abi::kRecordHeaderSize);
+      uint32_t size = in.u32();
+      if (!in.ok()) {
+        ++stats.undecodable_records;
+        return;
+      }
+      stream.skip_payload(abi::align8(size));
+      return;
+    }
+    default:
+      ++stats.skipped_records;
+      ++stats.skipped_by_type[record.type];
+      return;
+  }
+}
+
+void PerfDataReader::dispatch(const QueuedRecord& queued, RecordHandler& handler,
+                              ReadStats& stats) {
+  auto bytes = queued.bytes();
+  ByteReader header(bytes);
+  const uint32_t type = header.u32();
+  bool ok = true;
+  switch (type) {
+    case abi::kSample: {
+      auto index = index_.for_sample(bytes);
+      if (!index) {
+        ++stats.samples_without_attr;
+        return;
+      }
+      Sample sample;
+      ok = parse_sample(bytes, info_.attrs[*index], sample_buffers_, sample);
+      if (ok) {
+        sample.file_offset = queued.file_offset;
+        ++stats.samples;
+        handler.on_sample(sample);
+      }
+      break;
+    }
+    case abi::kMmap:
+    case abi::kMmap2: {
+      Mmap mmap;
+      ok = type == abi::kMmap ? parse_mmap(bytes, layout_attr(bytes), mmap)
+                              : parse_mmap2(bytes, layout_attr(bytes), mmap);
+      if (ok) handler.on_mmap(mmap);
+      break;
+    }
+    case abi::kComm: {
+      Comm comm;
+      ok = parse_comm(bytes, layout_attr(bytes), comm);
+      if (ok) handler.on_comm(comm);
+      break;
+    }
+    case abi::kFork:
+    case abi::kExit: {
+      TaskEvent task;
+      ok = parse_task(bytes, layout_attr(bytes), task);
+      if (ok) type == abi::kFork ? handler.on_fork(task) : handler.on_exit(task);
+      break;
+    }
+    case abi::kLost: {
+      Lost lost;
+      ok = parse_lost(bytes, layout_attr(bytes), lost);
+      if (ok) {
+        stats.lost_events += lost.lost;
+        handler.on_lost(lost);
+      }
+      break;
+    }
+    case abi::kLostSamples: {
+      Lost lost;
+      ok = parse_lost_samples(bytes, layout_attr(bytes), lost);
+      if (ok) {
+        stats.lost_samples += lost.lost;
+        handler.on_lost_samples(lost);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  if (!ok) ++stats.undecodable_records;
+}
+
+Result<ReadStats> PerfDataReader::read_records(RecordHandler& handler) {
+  if (records_read_) {
+    return make_error("perf.data records were already read", {},
+                      "open the capture again to read it twice");
+  }
+  records_read_ = true;
+  ReadStats stats;
+  index_.rebuild(info_.attrs);
+  RecordStream stream(fd_, data_start_, data_limit_);
+  OrderedQueue queue([&](const QueuedRecord& record) { dispatch(record, handler, stats); });
+  while (auto record = stream.next()) on_stream_record(*record, stream, queue, stats);
+  queue.flush_all();
+
+  stats.compressed_records = stream.compressed_records();
+  stats.bytes_read = stream.bytes_read();
+  stats.forced_flushes = queue.forced_flushes();
+  if (data_note_ && stream.damage()) {
+    Error combined = *stream.damage();
+    combined.message = data_note_->message + "; " + combined.message;
+    stats.damage = combined;
+  } else if (data_note_) {
+    stats.damage = data_note_;
+  } else {
+    stats.damage = stream.damage();
+  }
+  return stats;
+}
+
+Result<std::vector<std::byte>> read_prefix(int fd, bool seekable) {
+  std::vector<std::byte> prefix(abi::kPipeHeaderSize);
+  size_t got = 0;
+  while (got < prefix.size()) {
+    ssize_t n = seekable ? ::pread(fd, prefix.data() + got, prefix.size() - got, static_cast<off_t>(got))
+                         : ::read(fd, prefix.data() + got, prefix.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error(std::string("cannot read the perf.data header: ") + std::strerror(errno));
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  prefix.resize(got);
+  return prefix;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Reader>> Reader::open(const std::string& path) {
+  const bool from_stdin = path == "-";
+  int fd = from_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return make_error(std::string("cannot open: ") + std::strerror(errno), path,
+                      "check the path; `spanprof record` or `perf record -o FILE` writes one");
+  }
+  auto reader = std::make_unique<PerfDataReader>(fd, !from_stdin);
+  const std::string name = from_stdin ? "<stdin>" : path;
+
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    return make_error(std::string("cannot stat: ") + std::strerror(errno), name);
+  }
+  const bool regular = S_ISREG(st.st_mode);
+  if (S_ISDIR(st.st_mode)) {
+    return make_error("is a directory, not a perf.data file", name,
+                      "pass the perf.data file itself");
+  }
+  const uint64_t file_size = regular ? static_cast<uint64_t>(st.st_size) : 0;
+  // stdin may be a redirected file read from where its position is: pread from 0
+  // only when that position is the start.
+  const bool seekable = regular && (!from_stdin || ::lseek(fd, 0, SEEK_CUR) == 0);
+
+  auto prefix = read_prefix(fd, seekable);
+  if (!prefix) {
+    prefix.error().where = name;
+    return std::unexpected(prefix.error());
+  }
+  auto kind = parse_header_prefix(*prefix, name);
+  if (!kind) return std::unexpected(kind.error());
+
+  CaptureInfo& info = reader->info_;
+  info.file_size = file_size;
+  if (kind->pipe_mode) {
+    info.pipe_mode = true;
+    reader->data_start_ = abi::kPipeHeaderSize;
+    if (seekable && ::lseek(fd, abi::kPipeHeaderSize, SEEK_SET) < 0) {
+      return make_error(std::string("cannot seek: ") + std::strerror(errno), name);
+    }
+    return std::unique_ptr<Reader>(std::move(reader));
+  }
+
+  if (!seekable) {
+    return make_error("a file-mode perf.data cannot be read from a pipe", name,
+                      "pass its path instead of '-', or record with `perf record -o -`");
+  }
+  auto header = read_file_header(fd, file_size, name, info);
+  if (!header) return std::unexpected(header.error());
+
+  reader->data_start_ = header->data.offset;
+  if (header->data.size == 0 && file_size > header->data.offset &&
+      !feature_table_plausible(fd, *header, file_size)) {
+    // perf writes data.size when it finishes; 0 with bytes after data.offset means
+    // it was killed. perf then reads to the end of the file, and so does spanprof.
+    reader->data_note_ = Error{"perf.data: the header says the data section is empty but " +
+                                   std::to_string(file_size - header->data.offset) +
+                                   " bytes follow it; perf record did not finish, reading to "
+                                   "the end of the file",
+                               "byte offset " + std::to_string(header->data.offset),
+                               "stop perf record with Ctrl-C or SIGINT, not SIGKILL"};
+  } else {
+    reader->data_limit_ = header->data.size;
+    read_features(fd, *header, file_size, info);
+  }
+  if (::lseek(fd, static_cast<off_t>(header->data.offset), SEEK_SET) < 0) {
+    return make_error(std::string("cannot seek: ") + std::strerror(errno), name);
+  }
+  return std::unique_ptr<Reader>(std::move(reader));
+}
+
+}  // namespace spanprof::perfdata

@@ -1,0 +1,58 @@
+// Time ordering of records, perf's ordered-events scheme (util/ordered-events.c):
+// records are buffered as copies and, at each FINISHED_ROUND, every record with
+// time <= the largest time seen before the previous FINISHED_ROUND is released,
+// ties kept in file order.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+namespace spanprof::perfdata {
+
+struct QueuedRecord {
+  uint64_t time = 0;
+  uint64_t sequence = 0;  // file order, breaks ties
+  uint64_t file_offset = 0;
+  uint32_t size = 0;
+  std::vector<uint64_t> words;  // the record's bytes, 8-byte aligned
+
+  std::span<const std::byte> bytes() const {
+    return std::as_bytes(std::span<const uint64_t>(words)).first(size);
+  }
+};
+
+class OrderedQueue {
+ public:
+  static constexpr size_t kDefaultMaxBytes = 64 << 20;
+  using Sink = std::function<void(const QueuedRecord&)>;
+
+  OrderedQueue(Sink sink, size_t max_bytes = kDefaultMaxBytes);
+
+  // Copies the record in. When the buffered bytes exceed the cap, releases the
+  // oldest half at once (a forced flush) so memory stays bounded.
+  void push(uint64_t time, std::span<const std::byte> record, uint64_t file_offset);
+  void finished_round();
+  void flush_all();
+
+  size_t buffered_bytes() const { return bytes_; }
+  size_t size() const { return heap_.size(); }
+  uint64_t forced_flushes() const { return forced_flushes_; }
+
+ private:
+  void pop_one();
+
+  Sink sink_;
+  size_t max_bytes_;
+  std::vector<QueuedRecord> heap_;  // min-heap on (time, sequence)
+  std::vector<std::vector<uint64_t>> spare_;  // recycled buffers
+  size_t bytes_ = 0;
+  uint64_t next_sequence_ = 0;
+  uint64_t max_time_ = 0;
+  uint64_t flush_limit_ = 0;  // max time seen at the previous FINISHED_ROUND
+  uint64_t forced_flushes_ = 0;
+};
+
+}  // namespace spanprof::perfdata
