@@ -5,11 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "perfdata/records.h"
@@ -40,6 +41,12 @@ class ProcessTable {
  public:
   // build_ids from the capture's BUILD_ID feature, used when MMAP records carry none.
   explicit ProcessTable(const std::vector<perfdata::BuildIdEntry>& build_ids = {});
+  // Mapping pointers handed out point into the table: copying would leave them aimed at the
+  // original. Moving keeps them valid.
+  ProcessTable(const ProcessTable&) = delete;
+  ProcessTable& operator=(const ProcessTable&) = delete;
+  ProcessTable(ProcessTable&&) = default;
+  ProcessTable& operator=(ProcessTable&&) = default;
 
   void on_mmap(const perfdata::Mmap& mmap);
   void on_comm(const perfdata::Comm& comm);
@@ -57,15 +64,22 @@ class ProcessTable {
   const ProcessTableStats& stats() const { return stats_; }
 
  private:
-  using AddressSpace = std::map<uint64_t, std::shared_ptr<const Mapping>>;  // by start
+  // By start. Entries point into all_mappings_, so copying a space on fork copies pointers.
+  using AddressSpace = std::map<uint64_t, const Mapping*>;
 
   struct Process {
     AddressSpace mappings;
+    std::unordered_set<uint32_t> threads;  // live threads seen in COMM/FORK records
   };
 
-  static void insert_mapping(AddressSpace& space, std::shared_ptr<const Mapping> mapping);
+  const Mapping* add_mapping(Mapping mapping);
+  void insert_mapping(AddressSpace& space, const Mapping* mapping);
+  static const Mapping* find_in(const AddressSpace& space, uint64_t addr);
   std::string build_id_for(std::string_view filename) const;
 
+  // Every Mapping ever created, kept for the table's lifetime (bounded by the MMAP records):
+  // pointers handed out stay valid and never name two different mappings.
+  std::deque<Mapping> all_mappings_;
   std::unordered_map<uint32_t, Process> processes_;
   std::unordered_map<uint32_t, std::string> thread_names_;
   AddressSpace kernel_;

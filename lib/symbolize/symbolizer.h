@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "perfdata/capture_info.h"
 #include "process/process_table.h"
@@ -34,6 +35,7 @@ struct SymbolizerStats {
   uint64_t inlined_frames = 0;
   uint64_t kernel_addresses = 0;
   uint64_t jit_addresses = 0;
+  uint64_t perf_map_bad_lines = 0;     // malformed lines skipped in perf-PID.map files
 };
 
 class Symbolizer {
