@@ -57,8 +57,14 @@ class JoinHandler : public perfdata::RecordHandler {
   void on_exit(const perfdata::TaskEvent& exit) override { processes_.on_exit(exit); }
 
   void on_sample(const perfdata::Sample& sample) override {
-    if (primary_attr_ == nullptr) start_profile(*sample.attr);
-    if (sample.attr != primary_attr_) {
+    // Attrs can be added while a pipe-mode capture is read: identify the
+    // event by its index, not by address.
+    size_t attr_index = static_cast<size_t>(sample.attr - reader_.info().attrs.data());
+    if (!primary_attr_) {
+      primary_attr_index_ = attr_index;
+      start_profile(*sample.attr);
+    }
+    if (attr_index != primary_attr_index_) {
       ++samples_other_events_;
       return;
     }
@@ -85,7 +91,7 @@ class JoinHandler : public perfdata::RecordHandler {
 
   bool has_profile() const { return builder_ != nullptr; }
   profile::ProfileBuilder& builder() { return *builder_; }
-  const perfdata::EventAttr* primary_attr() const { return primary_attr_; }
+  const perfdata::EventAttr& primary_attr() const { return *primary_attr_; }
   const process::ProcessTable& processes() const { return processes_; }
   const stacks::StackStats& stack_stats() const { return stacks_->stats(); }
   std::vector<stacks::HotFunction> hottest(size_t n) const { return stacks_->hot_functions().top(n); }
@@ -103,7 +109,7 @@ class JoinHandler : public perfdata::RecordHandler {
 
  private:
   void start_profile(const perfdata::EventAttr& attr) {
-    primary_attr_ = &attr;
+    primary_attr_ = attr;
     event_ = describe_event(attr);
     std::vector<profile::ValueType> types{{"samples", "count"}};
     profile::ValueType period_type =
@@ -144,7 +150,8 @@ class JoinHandler : public perfdata::RecordHandler {
   std::optional<spans::SpanSet> pending_spans_;  // until the first sample fixes the clock
   std::unique_ptr<attribute::SpanAttribution> attribution_;
   std::optional<Error> span_join_error_;
-  const perfdata::EventAttr* primary_attr_ = nullptr;
+  std::optional<perfdata::EventAttr> primary_attr_;  // the profiled event (a copy)
+  size_t primary_attr_index_ = 0;
   EventSummary event_;
   std::unique_ptr<profile::ProfileBuilder> builder_;
   std::unique_ptr<stacks::StackResolver> stacks_;
@@ -212,6 +219,7 @@ Result<JoinReport> run_join(const JoinOptions& options) {
   auto read = (*reader)->read_records(handler);
   if (!read) return std::unexpected(read.error());
   report.read = *read;
+  for (const std::string& warning : info.warnings) report.warnings.push_back(warning);
   if (read->damage) report.warnings.push_back(read->damage->to_string());
 
   if (!handler.has_profile()) {
@@ -230,7 +238,8 @@ Result<JoinReport> run_join(const JoinOptions& options) {
   if (auto range = handler.time_range()) {
     report.duration_ns = static_cast<int64_t>(range->second - range->first);
     builder.set_duration_nanos(report.duration_ns);
-    auto clock = attribute::ClockAlignment::from_capture(info, *handler.primary_attr());
+    auto clock = attribute::ClockAlignment::from_capture(info, handler.primary_attr(),
+                                                         options.clock_offset_ns);
     if (clock) {
       report.start_unix_ns = clock->to_unix_ns(range->first);
       builder.set_time_nanos(*report.start_unix_ns);
