@@ -100,10 +100,18 @@ Frames ElfBinary::symbolize(uint64_t vaddr) {
     frames = frames_of_chain(scopes_.chain(cudie, vaddr - bias), file, line, names_, paths_);
   }
 
-  if (frames.empty() || frames.back().function.empty()) {
+  // The outermost frame is the function the ELF symbol names. Its symbol is
+  // preferred when DWARF gave no linkage name: DW_AT_name alone lacks the
+  // namespace and parameters (e.g. "serve_requests" for a function in an
+  // anonymous namespace, whose local symbol demangles fully).
+  bool dwarf_named = !frames.empty() && !frames.back().function.empty();
+  bool has_linkage_name = dwarf_named && frames.back().system_name != frames.back().function;
+  if (!has_linkage_name) {
     if (!symbols_) symbols_ = SymbolTable::of_module(module_);
     const char* name = symbols_->find(vaddr);
     if (name == nullptr) return frames;
+    const std::string& demangled = names_.get(name);
+    if (dwarf_named && demangled.find(frames.back().function) == std::string::npos) return frames;
     if (frames.empty()) {
       Frame frame;
       frame.file = file;
@@ -111,7 +119,7 @@ Frames ElfBinary::symbolize(uint64_t vaddr) {
       frames.push_back(std::move(frame));
     }
     frames.back().system_name = name;
-    frames.back().function = names_.get(name);
+    frames.back().function = demangled;
   }
   return frames;
 }
