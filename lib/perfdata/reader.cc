@@ -262,7 +262,7 @@ Result<std::unique_ptr<Reader>> Reader::open(const std::string& path) {
   int fd = from_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return make_error(std::string("cannot open: ") + std::strerror(errno), path,
-                      "check the path; `spanprof record` or `perf record -o FILE` writes one");
+                      "check the path; `spanprof run` or `perf record -o FILE` writes one");
   }
   auto reader = std::make_unique<PerfDataReader>(fd, !from_stdin);
   const std::string name = from_stdin ? "<stdin>" : path;

@@ -49,7 +49,7 @@ RecordStream::~RecordStream() {
 
 void RecordStream::set_damage(std::string message, uint64_t at, std::string hint) {
   if (!damage_) {
-    damage_ = Error{"perf.data: " + std::move(message), "byte offset " + std::to_string(at),
+    damage_ = Error{std::move(message), "perf.data byte offset " + std::to_string(at),
                     std::move(hint)};
   }
   done_ = true;
@@ -198,14 +198,14 @@ std::optional<RawRecord> RecordStream::next() {
     }
     RecordHeader h = header_of(buf_.data() + pos_);
     if (h.size < abi::kRecordHeaderSize) {
-      set_damage("record at byte offset " + std::to_string(at) + " claims size " +
+      set_damage("record claims size " +
                      std::to_string(h.size) + " (less than its 8-byte header)",
                  at, kCorruptHint);
       return std::nullopt;
     }
     if (!fill(h.size)) {
       if (damage_) return std::nullopt;
-      set_damage("record at byte offset " + std::to_string(at) + " claims size " +
+      set_damage("record claims size " +
                      std::to_string(h.size) + " but only " + std::to_string(end_ - pos_) +
                      " bytes remain",
                  at, kCutShortHint);
