@@ -30,6 +30,7 @@ namespace {
 struct Options {
   int64_t duration_ms = 1500;
   int threads = 3;
+  int span_split = 1;
 };
 
 struct ThreadTally {
@@ -40,7 +41,9 @@ struct ThreadTally {
 constexpr demo::RequestKind kKinds[] = {demo::RequestKind::checksum, demo::RequestKind::parse,
                                         demo::RequestKind::compress};
 
-void usage(FILE* out) { std::fputs("usage: spanprof-demo [--duration-ms N] [--threads N]\n", out); }
+void usage(FILE* out) {
+  std::fputs("usage: spanprof-demo [--duration-ms N] [--threads N] [--span-split N]\n", out);
+}
 
 template <class Int>
 bool parse_int(std::string_view text, Int min, Int max, Int& value) {
@@ -66,6 +69,8 @@ bool parse_args(int argc, char** argv, Options& options) {
       ok = parse_int<int64_t>(argv[++i], 1, 3'600'000, options.duration_ms);
     } else if (arg == "--threads" && has_value) {
       ok = parse_int<int>(argv[++i], 0, 64, options.threads);
+    } else if (arg == "--span-split" && has_value) {
+      ok = parse_int<int>(argv[++i], 1, 10000, options.span_split);
     }
     if (!ok) {
       std::fprintf(stderr, "spanprof-demo: bad argument '%s'\n", argv[i]);
@@ -80,13 +85,15 @@ bool parse_args(int argc, char** argv, Options& options) {
 // Each request is one unit of work (the place a span per request belongs).
 __attribute__((noinline)) ThreadTally serve_requests(std::chrono::steady_clock::time_point deadline,
                                                      uint64_t seed, size_t first_kind,
-                                                     size_t stride, demo::SpanWriter* spans) {
+                                                     size_t stride, demo::SpanWriter* spans,
+                                                     int span_split) {
   demo::WorkBuffers buffers = demo::make_buffers(seed);
   ThreadTally tally;
   size_t kind = first_kind;
   while (std::chrono::steady_clock::now() < deadline) {
     tally.result ^=
-        demo::handle_request(kKinds[kind % std::size(kKinds)], buffers, spans) + tally.requests;
+        demo::handle_request(kKinds[kind % std::size(kKinds)], buffers, spans, span_split) +
+        tally.requests;
     ++tally.requests;
     kind += stride;
   }
@@ -111,10 +118,11 @@ int main(int argc, char** argv) {
       std::string name = "worker-" + std::to_string(k + 1);
       pthread_setname_np(pthread_self(), name.c_str());
       tallies[static_cast<size_t>(k) + 1] =
-          serve_requests(deadline, static_cast<uint64_t>(k) + 1, static_cast<size_t>(k), 0, spans);
+          serve_requests(deadline, static_cast<uint64_t>(k) + 1, static_cast<size_t>(k), 0, spans,
+                         options.span_split);
     });
   }
-  tallies[0] = serve_requests(deadline, 0, 0, 1, spans);
+  tallies[0] = serve_requests(deadline, 0, 0, 1, spans, options.span_split);
   for (auto& worker : workers) worker.join();
   delete spans;  // flushes the last spans
 

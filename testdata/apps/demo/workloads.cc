@@ -121,14 +121,18 @@ __attribute__((noinline)) uint64_t route_request(std::span<const uint8_t> header
 
 namespace {
 
-uint64_t do_work(RequestKind kind, WorkBuffers& buffers) {
+uint64_t do_work(RequestKind kind, WorkBuffers& buffers, size_t slice, size_t slices) {
+  auto part = [&](std::span<const uint8_t> all) {
+    size_t size = all.size() / slices;
+    return all.subspan(slice * size, slice + 1 == slices ? all.size() - slice * size : size);
+  };
   switch (kind) {
     case RequestKind::checksum:
-      return checksum_block(buffers.blob);
+      return checksum_block(part(buffers.blob));
     case RequestKind::parse:
-      return parse_records(buffers.records);
+      return parse_records(part(buffers.records));
     case RequestKind::compress:
-      return demo_work::compress_chunk(buffers.text, buffers.scratch);
+      return demo_work::compress_chunk(part(buffers.text), buffers.scratch);
   }
   return 0;
 }
@@ -147,13 +151,22 @@ std::string_view route_name(RequestKind kind) {
 
 }  // namespace
 
-uint64_t handle_request(RequestKind kind, WorkBuffers& buffers, SpanWriter* spans) {
+uint64_t handle_request(RequestKind kind, WorkBuffers& buffers, SpanWriter* spans,
+                        int span_split) {
   ScopedSpan request(spans, route_name(kind), nullptr);
   // A quarter of the blob as the "header": about a tenth of a request's CPU.
   uint64_t result = route_request(std::span(buffers.blob).first(buffers.blob.size() / 4));
   {
     ScopedSpan work(spans, kind_name(kind), &request.context());
-    result ^= do_work(kind, buffers);
+    if (span_split <= 1) {
+      result ^= do_work(kind, buffers, 0, 1);
+    } else {
+      size_t slices = static_cast<size_t>(span_split);
+      for (size_t slice = 0; slice < slices; ++slice) {
+        ScopedSpan chunk(spans, "chunk", &work.context());
+        result ^= do_work(kind, buffers, slice, slices);
+      }
+    }
   }
   return result;
 }

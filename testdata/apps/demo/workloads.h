@@ -39,6 +39,9 @@ uint64_t route_request(std::span<const uint8_t> header);
 // One request: returns a value derived from the work so it cannot be elided.
 // With spans, a root span "GET /<kind>" (route_request) encloses a child span
 // named after the kind (the kind's hot function).
-uint64_t handle_request(RequestKind kind, WorkBuffers& buffers, SpanWriter* spans);
+// span_split > 1 cuts the kind's work into that many slices, each in a span
+// "chunk" of its own under the kind's span (many short spans, for benchmarks).
+uint64_t handle_request(RequestKind kind, WorkBuffers& buffers, SpanWriter* spans,
+                        int span_split = 1);
 
 }  // namespace demo

@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""spanprof's benchmarks: each case measures spanprof and its peer on the same
+file in the same run, and reports the ratio (wall time, fastest of N) and the
+peak RSS of each process (from wait4's rusage).
+
+Cases:
+  join-fp     ~100k samples, frame-pointer stacks: `spanprof join` (lines and
+              inlines) vs `perf script` (no lines) and `perf script -F +srcline`
+              (lines; run for a bounded time and compared as samples/s).
+  join-1gb    a ~1 GB capture (--call-graph dwarf, 8 KB of stack per sample):
+              peak RSS of spanprof join (target < 100 MB), vs perf script.
+  spans-1m    a capture with 1M+ spans: join with spans vs the same capture
+              joined without spans (target <= 1.5x).
+"""
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def run_measured(args, timeout=None, env=None, stdout=subprocess.DEVNULL):
+    """Runs args; returns (wall seconds, peak RSS MiB, exit code, timed_out)."""
+    start = time.monotonic()
+    proc = subprocess.Popen(args, stdout=stdout, stderr=subprocess.DEVNULL, env=env)
+    timed_out = False
+    deadline = None if timeout is None else start + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid != 0:
+            break
+        if deadline is not None and time.monotonic() > deadline:
+            proc.kill()
+            timed_out = True
+            pid, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.005)
+    wall = time.monotonic() - start
+    code = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss / 1024.0, code, timed_out
+
+
+def best_of(n, args, **kwargs):
+    runs = [run_measured(args, **kwargs) for _ in range(n)]
+    for run in runs:
+        if run[2] != 0 and not run[3]:
+            raise SystemExit(f"failed ({run[2]}): {' '.join(args)}")
+    wall = min(r[0] for r in runs)
+    rss = max(r[1] for r in runs)
+    return wall, rss
+
+
+def record(out, demo_args, perf_args, env=None):
+    cmd = ["perf", "record", *perf_args, "-k", "monotonic", "--buildid-mmap", "-N", "-o", out,
+           "--", *demo_args]
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        raise SystemExit(f"perf record failed: {result.stderr}")
+
+
+def count_samples(spanprof, capture, work):
+    summary = os.path.join(work, "count.json")
+    subprocess.run([spanprof, "join", "--perf-data", capture, "-o",
+                    os.path.join(work, "count.pb.gz"), "--summary", summary, "-q"],
+                   check=True, capture_output=True)
+    return json.load(open(summary))
+
+
+def line(label, wall, rss, extra=""):
+    print(f"  {label:<44} {wall:8.2f} s  {rss:7.1f} MiB  {extra}")
+
+
+def case_join_fp(args, work):
+    capture = os.path.join(work, "fp.data")
+    seconds = 2500 if args.quick else 5500
+    record(capture, [args.demo, "--duration-ms", str(seconds), "--threads", "3"],
+           ["-F", "9999", "-g"])
+    summary = count_samples(args.spanprof, capture, work)
+    samples = summary["samples"]
+    size_mb = os.path.getsize(capture) / 2**20
+    print(f"join-fp: {samples} samples, {size_mb:.1f} MB, frame-pointer stacks")
+    out = os.path.join(work, "fp.pb.gz")
+    join_wall, join_rss = best_of(3, [args.spanprof, "join", "--perf-data", capture, "-o", out,
+                                      "-q"])
+    script_wall, script_rss = best_of(3, ["perf", "script", "-i", capture])
+    # perf script -F +srcline runs addr2line per address: bounded to 60 s and
+    # compared as a rate over the samples it printed in that time.
+    srcline_out = os.path.join(work, "srcline.txt")
+    with open(srcline_out, "w") as sink:
+        src_wall, src_rss, _, timed_out = run_measured(
+            ["perf", "script", "-F", "+srcline", "-i", capture], timeout=60, stdout=sink)
+    with open(srcline_out, errors="replace") as printed:
+        src_samples = sum(1 for text in printed if text and not text[0].isspace())
+    line("spanprof join (lines + inlines)", join_wall, join_rss,
+         f"{samples / join_wall:,.0f} samples/s")
+    line("perf script (no lines)", script_wall, script_rss,
+         f"{samples / script_wall:,.0f} samples/s")
+    rate_src = src_samples / src_wall
+    line("perf script -F +srcline" + (" (stopped at 60 s)" if timed_out else ""), src_wall,
+         src_rss, f"{rate_src:,.0f} samples/s ({src_samples} samples)")
+    print(f"  ratio: spanprof join is {script_wall / join_wall:.1f}x faster than perf script, "
+          f"{(samples / join_wall) / max(rate_src, 1e-9):.0f}x faster than perf script -F +srcline")
+    return {"samples": samples, "join_s": join_wall, "join_rss_mib": join_rss,
+            "perf_script_s": script_wall, "perf_script_rss_mib": script_rss,
+            "srcline_samples_per_s": rate_src}
+
+
+def case_join_1gb(args, work):
+    capture = os.path.join(work, "dwarf.data")
+    record(capture, [args.demo, "--duration-ms", "7000", "--threads", "3"],
+           ["-F", "4999", "--call-graph", "dwarf,8192"])
+    size_mb = os.path.getsize(capture) / 2**20
+    print(f"join-1gb: {size_mb:.0f} MB capture (--call-graph dwarf)")
+    out = os.path.join(work, "dwarf.pb.gz")
+    join_wall, join_rss = best_of(1, [args.spanprof, "join", "--perf-data", capture, "-o", out,
+                                      "-q"])
+    script_wall, script_rss = best_of(1, ["perf", "script", "-i", capture])
+    line("spanprof join", join_wall, join_rss)
+    line("perf script (unwinds with libdw/libunwind)", script_wall, script_rss)
+    print(f"  peak RSS of spanprof join on {size_mb:.0f} MB: {join_rss:.1f} MiB (target < 100)")
+    os.remove(capture)
+    return {"size_mb": size_mb, "join_s": join_wall, "join_rss_mib": join_rss,
+            "perf_script_s": script_wall, "perf_script_rss_mib": script_rss}
+
+
+def case_spans_1m(args, work):
+    capture_dir = os.path.join(work, "spans")
+    os.mkdir(capture_dir)
+    spans_file = os.path.join(capture_dir, "spans.jsonl")
+    env = dict(os.environ, SPANPROF_SPANS_FILE=spans_file)
+    split = 40 if args.quick else 160
+    record(os.path.join(capture_dir, "perf.data"),
+           [args.demo, "--duration-ms", "6000", "--threads", "3", "--span-split", str(split)],
+           ["-F", "999", "-g"], env=env)
+    summary_path = os.path.join(work, "spans-summary.json")
+    subprocess.run([args.spanprof, "join", capture_dir, "--summary", summary_path, "-q"],
+                   check=True, capture_output=True)
+    summary = json.load(open(summary_path))
+    spans = summary["spans"]["spans"]
+    size_mb = os.path.getsize(spans_file) / 2**20
+    print(f"spans-1m: {summary['samples']} samples, {spans:,} spans ({size_mb:.0f} MB of OTLP JSON)")
+    perf_data = os.path.join(capture_dir, "perf.data")
+    out = os.path.join(work, "s.pb.gz")
+    with_wall, with_rss = best_of(3, [args.spanprof, "join", "--perf-data", perf_data, "--spans",
+                                      spans_file, "-o", out, "-q"])
+    without_wall, without_rss = best_of(3, [args.spanprof, "join", "--perf-data", perf_data, "-o",
+                                            out, "-q"])
+    line("spanprof join with spans", with_wall, with_rss, f"{spans / with_wall:,.0f} spans/s")
+    line("spanprof join without spans", without_wall, without_rss)
+    print(f"  ratio: with spans / without = {with_wall / without_wall:.2f}x (target <= 1.5x)")
+    return {"spans": spans, "samples": summary["samples"], "with_spans_s": with_wall,
+            "without_spans_s": without_wall, "with_spans_rss_mib": with_rss}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--spanprof", required=True)
+    parser.add_argument("--demo", required=True)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", choices=["join-fp", "join-1gb", "spans-1m"])
+    parser.add_argument("--json", help="also write the figures here")
+    args = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="spanprof-bench-", dir=os.environ.get("BENCH_DIR"))
+    results = {"machine": f"{os.cpu_count()} CPUs, {os.uname().release}"}
+    try:
+        cases = {"join-fp": case_join_fp, "spans-1m": case_spans_1m, "join-1gb": case_join_1gb}
+        for name, case in cases.items():
+            if args.only and name != args.only:
+                continue
+            if args.quick and name == "join-1gb":
+                continue
+            results[name] = case(args, work)
+            print()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(results, out, indent=2)
+
+
+if __name__ == "__main__":
+    main()
