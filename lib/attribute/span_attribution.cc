@@ -4,23 +4,22 @@
 
 namespace spanprof::attribute {
 
-SpanAttribution::SpanAttribution(spans::SpanSet spans, ClockAlignment clock, SpanScope scope)
+SpanAttribution::SpanAttribution(spans::SpanSet spans, SpanScope scope)
     : spans_(std::move(spans)),
       tree_(spans_),
       coarse_stats_(repair_coarse_clocks(spans_, tree_)),
       index_(spans_, tree_),
-      clock_(clock),
       scope_(scope),
       self_weight_(spans_.spans.size(), 0),
       sample_count_(spans_.spans.size(), 0),
       name_seen_(spans_.names.size(), 0),
       name_total_(spans_.names.size(), 0) {}
 
-void SpanAttribution::label(uint32_t pid, uint32_t tid, uint64_t sample_time, int64_t weight,
+void SpanAttribution::label(uint32_t pid, uint32_t tid, int64_t unix_ns, int64_t weight,
                             std::vector<profile::Label>& labels) {
   ++samples_;
   weight_ += weight;
-  SpanMatch match = index_.lookup(pid, tid, clock_.to_unix_ns(sample_time));
+  SpanMatch match = index_.lookup(pid, tid, unix_ns);
   if (match.innermost == kNoSpan) return;
   ++samples_in_spans_;
   weight_in_spans_ += weight;

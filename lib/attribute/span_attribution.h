@@ -1,6 +1,6 @@
 // The span join: labels each sample with the span running on its thread.
 //
-// Takes: the capture's spans, the sample clock alignment, and samples in time
+// Takes: the capture's spans, and samples (already in Unix time) in time
 // order. Gives: pprof labels for each sample (span_id, span_name, trace_id of
 // the chosen scope, innermost_span_id/_name, service_name) and per-span CPU
 // for the summary.
@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "attribute/clock_alignment.h"
 #include "attribute/coarse_clock_repair.h"
 #include "attribute/span_index.h"
 #include "attribute/span_tree.h"
@@ -47,11 +46,12 @@ struct AttributionSummary {
 
 class SpanAttribution {
  public:
-  // Takes ownership of the spans.
-  SpanAttribution(spans::SpanSet spans, ClockAlignment clock, SpanScope scope);
+  // Takes ownership of the spans; builds the span tree and the per-thread index
+  // (the costly part, O(spans log spans)).
+  SpanAttribution(spans::SpanSet spans, SpanScope scope);
 
-  // Appends the span labels of a sample (none outside any span) to labels.
-  void label(uint32_t pid, uint32_t tid, uint64_t sample_time, int64_t weight,
+  // Appends the span labels of a sample at unix_ns (none outside any span).
+  void label(uint32_t pid, uint32_t tid, int64_t unix_ns, int64_t weight,
              std::vector<profile::Label>& labels);
 
   // period_ns: the sampling period, to explain spans that got no sample.
@@ -67,7 +67,6 @@ class SpanAttribution {
   SpanTree tree_;
   CoarseClockStats coarse_stats_;  // before index_: the repair moves spans it indexes
   SpanIndex index_;
-  ClockAlignment clock_;
   SpanScope scope_;
   std::vector<int64_t> self_weight_;   // per span
   std::vector<uint32_t> sample_count_;  // per span

@@ -86,6 +86,11 @@ void StackResolver::resolve(const perfdata::Sample& sample, std::vector<uint64_t
     }
     out.push_back(location_for(sample.pid, ip, kernel, return_address));
   }
+  // `--call-graph dwarf` records no user frames in the callchain (they are to
+  // be unwound from the stack copy): keep at least the sampled instruction.
+  if (out.empty() && !sample_in_kernel && sample.ip != 0) {
+    out.push_back(location_for(sample.pid, sample.ip, false, false));
+  }
 }
 
 uint64_t StackResolver::location_for(uint32_t pid, uint64_t ip, bool kernel,

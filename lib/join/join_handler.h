@@ -1,0 +1,101 @@
+// The pipeline's record consumer: records in time order -> process table ->
+// symbolized stacks -> span labels -> profile builder.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "attribute/clock_alignment.h"
+#include "attribute/span_attribution.h"
+#include "join/join.h"
+#include "join/span_loader.h"
+#include "perfdata/reader.h"
+#include "process/process_table.h"
+#include "profile/profile_builder.h"
+#include "stacks/stack_resolver.h"
+#include "symbolize/symbolizer.h"
+
+namespace spanprof::join {
+
+class JoinHandler : public perfdata::RecordHandler {
+ public:
+  // span_loader: null without span files. While it still loads, samples are
+  // symbolized and held back; they get their span labels once it is done.
+  JoinHandler(const perfdata::Reader& reader, symbolize::Symbolizer& symbolizer,
+              const JoinOptions& options, SpanLoader* span_loader);
+
+  void on_mmap(const perfdata::Mmap& mmap) override { processes_.on_mmap(mmap); }
+  void on_comm(const perfdata::Comm& comm) override { processes_.on_comm(comm); }
+  void on_fork(const perfdata::TaskEvent& fork) override { processes_.on_fork(fork); }
+  void on_exit(const perfdata::TaskEvent& exit) override { processes_.on_exit(exit); }
+  void on_sample(const perfdata::Sample& sample) override;
+
+  // After the last record: waits for the spans if needed and labels what was
+  // held back. Fails when a span file could not be read.
+  Result<void> finish();
+
+  bool has_profile() const { return builder_ != nullptr; }
+  profile::ProfileBuilder& builder() { return *builder_; }
+  const perfdata::EventAttr& primary_attr() const { return *primary_attr_; }
+  const process::ProcessTable& processes() const { return processes_; }
+  const stacks::StackStats& stack_stats() const { return stacks_->stats(); }
+  std::vector<stacks::HotFunction> hottest(size_t n) const;
+  uint64_t samples() const { return samples_; }
+  int64_t total_weight() const { return total_weight_; }
+  uint64_t samples_other_events() const { return samples_other_events_; }
+  uint64_t threads() const { return threads_.size(); }
+  std::optional<std::pair<uint64_t, uint64_t>> time_range() const;
+  const EventSummary& event() const { return event_; }
+  const attribute::SpanAttribution* attribution() const { return attribution_.get(); }
+  const spans::SpanReadStats& span_read_stats() const { return span_read_stats_; }
+  const std::optional<Error>& span_join_error() const { return span_join_error_; }
+
+ private:
+  // A symbolized sample waiting for the spans to finish loading.
+  struct HeldSample {
+    uint32_t pid, tid;
+    uint64_t time;
+    int64_t period;
+    uint32_t first_location, location_count;
+    std::string thread_name;
+  };
+
+  void start_profile(const perfdata::EventAttr& attr);
+  Result<void> take_spans();
+  void emit(uint32_t pid, uint32_t tid, uint64_t time, int64_t period,
+            std::string_view thread_name, std::span<const uint64_t> locations);
+
+  static constexpr size_t kBaseLabels = 3;  // pid, tid, thread_name
+
+  const perfdata::Reader& reader_;
+  process::ProcessTable processes_;
+  symbolize::Symbolizer& symbolizer_;
+  const JoinOptions& options_;
+  SpanLoader* span_loader_;
+  bool spans_taken_ = false;
+  std::vector<HeldSample> held_;
+  std::vector<uint64_t> held_locations_;
+  std::unique_ptr<attribute::SpanAttribution> attribution_;
+  std::optional<attribute::ClockAlignment> clock_;
+  spans::SpanReadStats span_read_stats_;
+  std::optional<Error> span_join_error_;
+  std::optional<perfdata::EventAttr> primary_attr_;  // the profiled event (a copy)
+  size_t primary_attr_index_ = 0;
+  EventSummary event_;
+  std::unique_ptr<profile::ProfileBuilder> builder_;
+  std::unique_ptr<stacks::StackResolver> stacks_;
+  std::vector<uint64_t> location_ids_;
+  std::vector<profile::Label> labels_;
+  std::unordered_set<uint32_t> threads_;
+  uint64_t first_time_ = UINT64_MAX;
+  uint64_t last_time_ = 0;
+  int64_t total_weight_ = 0;
+  uint64_t samples_ = 0;
+  uint64_t samples_other_events_ = 0;
+};
+
+}  // namespace spanprof::join

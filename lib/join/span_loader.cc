@@ -1,0 +1,45 @@
+#include "join/span_loader.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace spanprof::join {
+
+Result<std::unique_ptr<SpanLoader>> SpanLoader::start(std::vector<std::string> files,
+                                                      spans::SpanReaderOptions options,
+                                                      attribute::SpanScope scope) {
+  // A missing span file should fail before the long part, not after it.
+  for (const std::string& path : files) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      return make_error(std::string("cannot open span file: ") + std::strerror(errno), path,
+                        "check the path given to --spans");
+    }
+    ::close(fd);
+  }
+  auto loader = std::unique_ptr<SpanLoader>(new SpanLoader());
+  loader->loading_ = std::async(
+      std::launch::async,
+      [files = std::move(files), options = std::move(options), scope]() -> Result<LoadedSpans> {
+        LoadedSpans loaded;
+        spans::SpanSet set;
+        for (const std::string& path : files) {
+          auto read = spans::read_span_file(path, options, set, loaded.stats);
+          if (!read) return std::unexpected(read.error());
+        }
+        loaded.attribution = std::make_unique<attribute::SpanAttribution>(std::move(set), scope);
+        return loaded;
+      });
+  return loader;
+}
+
+bool SpanLoader::ready() const {
+  return loading_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+}
+
+Result<LoadedSpans> SpanLoader::take() { return loading_.get(); }
+
+}  // namespace spanprof::join
