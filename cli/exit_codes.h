@@ -8,6 +8,11 @@ enum ExitCode : int {
   kExitUsage = 1,           // bad command line
   kExitUnusableInput = 2,   // nothing usable in the input, or the output cannot be written
   kExitSpansNotJoined = 3,  // profile written, but spans could not be joined (no clock data)
+  // spanprof run exits with the command's own status (128+N for signal N); these
+  // are for when the command never ran.
+  kExitCannotRecord = 4,            // perf missing, profiling not permitted, event unavailable
+  kExitCommandNotExecutable = 126,  // as a shell says
+  kExitCommandNotFound = 127,       // as a shell says
 };
 
 }  // namespace spanprof::cli

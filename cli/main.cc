@@ -5,6 +5,7 @@
 #include "cli/dump_command.h"
 #include "cli/exit_codes.h"
 #include "cli/join_command.h"
+#include "cli/run_command.h"
 #include "spanprof_version.h"
 
 int main(int argc, char** argv) {
@@ -17,6 +18,8 @@ int main(int argc, char** argv) {
   CLI::App* join = add_join_command(app, join_options);
   DumpCommandOptions dump_options;
   CLI::App* dump = add_dump_command(app, dump_options);
+  RunCommandOptions run_options;
+  CLI::App* run = add_run_command(app, run_options);
 
   try {
     app.parse(argc, argv);
@@ -29,5 +32,6 @@ int main(int argc, char** argv) {
 
   if (join->parsed()) return run_join_command(join_options);
   if (dump->parsed()) return run_dump_command(dump_options);
+  if (run->parsed()) return run_run_command(run_options);
   return kExitUsage;
 }

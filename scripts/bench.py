@@ -134,7 +134,7 @@ def case_spans_1m(args, work):
     env = dict(os.environ, SPANPROF_SPANS_FILE=spans_file)
     split = 40 if args.quick else 160
     record(os.path.join(capture_dir, "perf.data"),
-           [args.demo, "--duration-ms", "6000", "--threads", "3", "--span-split", str(split)],
+           [args.demo, "--duration-ms", "8000", "--threads", "3", "--span-split", str(split)],
            ["-F", "999", "-g"], env=env)
     summary_path = os.path.join(work, "spans-summary.json")
     subprocess.run([args.spanprof, "join", capture_dir, "--summary", summary_path, "-q"],

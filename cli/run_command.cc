@@ -1,0 +1,155 @@
+#include "cli/run_command.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "cli/exit_codes.h"
+#include "cli/join_command.h"
+#include "join/capture_dir.h"
+
+namespace spanprof::cli {
+
+CLI::App* add_run_command(CLI::App& app, RunCommandOptions& options) {
+  CLI::App* run = app.add_subcommand(
+      "run",
+      "Run CMD under `perf record` (spanprof run [OPTIONS] -- CMD [ARGS...]), collect its "
+      "OpenTelemetry spans (a file and an OTLP/HTTP receiver), then join them into a "
+      "span-labelled pprof. Exits with CMD's status (128+N when signal N killed it)");
+  run->footer(
+      "The command gets SPANPROF_SPANS_FILE=DIR/spans.jsonl (OTLP JSON Lines) and, with the "
+      "receiver, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT and OTEL_EXPORTER_OTLP_TRACES_PROTOCOL="
+      "http/protobuf (unless already set). SIGINT/SIGTERM sent to spanprof are passed to the "
+      "command, so it can flush its spans.\n"
+      "Exit codes before the command runs: 1 bad options or DIR not empty, 4 cannot record "
+      "(perf missing, not permitted, event unavailable), 126/127 command not executable/found.\n"
+      "Example: spanprof run -o capture -- ./server --requests 1000");
+  run->add_option("CMD", options.run.command, "The command to record and its arguments, after --")
+      ->type_name("CMD")
+      ->required();
+  run->add_option("-o,--output", options.run.capture_dir,
+                  "Capture directory (default ./spanprof-YYYYmmdd-HHMMSS); must be new or empty")
+      ->type_name("DIR");
+  run->add_flag("--force", options.run.force,
+                "Record into a non-empty DIR, replacing the capture files already there");
+  run->add_option("-F,--freq", options.run.perf.frequency_hz, "Samples per second per thread")
+      ->type_name("HZ")
+      ->default_val(999);
+  run->add_option("--call-graph", options.run.perf.call_graph,
+                  "How perf collects stacks: fp (frame pointers, -g) or dwarf[,SIZE] (copies "
+                  "SIZE bytes of stack per sample, default 8192; ~50x larger perf.data)")
+      ->type_name("fp|dwarf[,SIZE]")
+      ->default_val("fp");
+  run->add_option("-e,--event", options.run.perf.event,
+                  "perf event to sample (default perf's: cycles, or cpu-clock without a "
+                  "hardware PMU); checked before the command runs, never silently replaced")
+      ->type_name("EVENT");
+  run->add_option("--spans", options.run.spans_file,
+                  "Where the command writes OTLP JSON Lines spans (SPANPROF_SPANS_FILE; default "
+                  "DIR/spans.jsonl); joined with the spans in DIR")
+      ->type_name("FILE");
+  run->add_flag("--no-receiver", [&options](int64_t) { options.run.receiver = false; },
+                "Do not start the OTLP/HTTP receiver or set OTEL_EXPORTER_OTLP_TRACES_*");
+  run->add_flag("--no-join", options.no_join,
+                "Only record; run `spanprof join DIR` later");
+  run->add_flag("-q,--quiet", options.quiet, "Print only warnings, errors and losses");
+  return run;
+}
+
+namespace {
+
+int failure_exit_code(record::RunFailureKind kind) {
+  switch (kind) {
+    case record::RunFailureKind::kBadOptions:
+    case record::RunFailureKind::kCaptureDir:
+      return kExitUsage;
+    case record::RunFailureKind::kCannotRecord:
+      return kExitCannotRecord;
+    case record::RunFailureKind::kCommandNotFound:
+      return kExitCommandNotFound;
+    case record::RunFailureKind::kCommandNotExecutable:
+      return kExitCommandNotExecutable;
+  }
+  return kExitCannotRecord;
+}
+
+void print_receiver(const record::RunReport& report, bool quiet) {
+  if (!report.receiver_stats) return;
+  const receiver::ReceiverStats& s = *report.receiver_stats;
+  if (!quiet && s.requests > 0) {
+    fmt::print(stderr, "spanprof run: the receiver got {} spans in {} requests\n", s.spans,
+               s.accepted);
+  }
+  auto loss = [](uint64_t value, std::string_view what) {
+    if (value > 0) fmt::print(stderr, "spanprof run: receiver: {} {}\n", value, what);
+  };
+  loss(s.bad_requests, "requests refused as undecodable (400)");
+  loss(s.too_large, "requests refused as too large (413)");
+  loss(s.unsupported_type, "requests of an unsupported content type (415)");
+  loss(s.not_found, "requests to other paths or methods (404/405)");
+  loss(s.aborted, "requests the client abandoned");
+}
+
+// The join of `spanprof join DIR`, plus a --spans file kept outside DIR.
+void join_capture(const record::RunReport& report, bool quiet) {
+  JoinCommandOptions join;
+  join.capture_dir = report.capture_dir;
+  join.quiet = quiet;
+  if (auto files = join::find_capture_files(report.capture_dir)) {
+    join.join.span_files = files->span_files;
+  }
+  std::error_code error;
+  bool listed = std::any_of(join.join.span_files.begin(), join.join.span_files.end(),
+                            [&](const std::string& file) {
+                              return std::filesystem::equivalent(file, report.spans_file, error);
+                            });
+  if (!listed && std::filesystem::exists(report.spans_file, error)) {
+    join.join.span_files.push_back(report.spans_file);
+  }
+  if (int code = run_join_command(join); code != kExitOk) {
+    fmt::print(stderr,
+               "spanprof run: the join did not complete (code {}); the capture is kept: "
+               "spanprof join {}\n",
+               code, report.capture_dir);
+  }
+}
+
+}  // namespace
+
+int run_run_command(RunCommandOptions& options) {
+  options.run.on_notice = [quiet = options.quiet](const std::string& text) {
+    if (!quiet) fmt::print(stderr, "spanprof run: {}\n", text);
+  };
+  options.run.on_warning = [](const std::string& text) {
+    fmt::print(stderr, "spanprof run: warning: {}\n", text);
+  };
+  auto report = record::record_command(options.run);
+  if (!report) {
+    fmt::print(stderr, "spanprof run: error: {}\n", report.error().error.to_string());
+    return failure_exit_code(report.error().kind);
+  }
+  const record::ExitStatus& status = report->app_status;
+  if (report->terminal_signal != 0 && status.signal == report->terminal_signal) {
+    fmt::print(stderr,
+               "spanprof run: interrupted from the terminal: perf was {} too and passes that on "
+               "(exit {}), not the command's own status\n",
+               status.describe(), status.shell_code());
+  } else if (!options.quiet || status.shell_code() != 0) {
+    fmt::print(stderr, "spanprof run: the command ended: {}{}\n", status.describe(),
+               report->app_pid ? fmt::format(" (pid {})", report->app_pid) : "");
+  }
+  print_receiver(*report, options.quiet);
+  std::fflush(stderr);
+  if (options.no_join) {
+    if (!options.quiet) {
+      fmt::print(stderr, "spanprof run: capture in {}; join it with: spanprof join {}\n",
+                 report->capture_dir, report->capture_dir);
+    }
+  } else {
+    join_capture(*report, options.quiet);
+  }
+  return report->app_status.shell_code();
+}
+
+}  // namespace spanprof::cli

@@ -1,0 +1,68 @@
+// `perf record` as the parent of the profiled command: finding perf, checking
+// that this user may profile with the requested event, building the command
+// line, and finding the command's pid under perf.
+//
+//   perf record -F HZ -g -k monotonic --buildid-mmap -N -o DIR/perf.data [-e EVENT] -- CMD...
+//
+// -k monotonic: the sample clock spans can be aligned with (FACTS: -k realtime
+// only works with software events). -N: no ~/.debug cache, --buildid-mmap: build
+// ids in the MMAP2 records instead.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace spanprof::record {
+
+struct PerfOptions {
+  int frequency_hz = 999;
+  std::string call_graph = "fp";  // "fp" (-g) or "dwarf[,STACK_BYTES]"
+  std::string event;              // "" leaves perf's default (cycles, or cpu-clock without a PMU)
+  bool user_space_only = false;   // --all-user: set when perf_event_paranoid forbids kernel samples
+};
+
+// Fails with the install command when perf is not in PATH.
+Result<std::string> find_perf();
+
+// What perf_event_paranoid lets this process profile.
+struct PerfAccess {
+  int paranoid = 2;
+  bool privileged = false;      // root, CAP_PERFMON or CAP_SYS_ADMIN
+  bool kernel_allowed = false;  // kernel samples of its own processes
+  std::string explanation;      // for the user, when !privileged and kernel samples are barred
+};
+
+// Fails, explaining the setting and the fix, when no profiling is allowed at all.
+Result<PerfAccess> check_perf_access();
+
+// Checks that frequency and call graph are usable values.
+Result<void> validate_options(const PerfOptions& options);
+
+// The full argv, perf_path first.
+std::vector<std::string> perf_record_argv(const std::string& perf_path, const PerfOptions& options,
+                                          const std::string& output_path,
+                                          const std::vector<std::string>& command);
+
+// Records `true` with the same options into scratch_path (removed afterwards):
+// fails with perf's own message when the event is unknown or not permitted, or
+// when perf would silently replace the requested event (cycles without a PMU).
+Result<void> preflight(const std::string& perf_path, const PerfOptions& options,
+                       const std::string& scratch_path);
+
+// "perf version 6.1.192", or "" when perf does not say.
+std::string perf_version(const std::string& perf_path);
+
+// The command perf runs: perf's child once it has exec'd (its executable is no
+// longer perf's), or 0. Best effort: needs /proc/PID/task/TID/children.
+pid_t find_workload_pid(pid_t perf_pid);
+
+// perf's child whether or not it has exec'd yet, or 0.
+pid_t find_child_pid(pid_t perf_pid);
+
+}  // namespace spanprof::record

@@ -1,0 +1,228 @@
+#include "record/recording.h"
+
+#include <sys/utsname.h>
+
+#include <ctime>
+#include <filesystem>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "record/capture_dir.h"
+#include "record/capture_json.h"
+#include "record/child_env.h"
+#include "record/subprocess.h"
+#include "record/workload_wait.h"
+#include "spanprof_version.h"
+
+namespace spanprof::record {
+
+namespace {
+
+// perf record's own failures (bad options, events it cannot open) exit with 255.
+constexpr int kPerfFailureCode = 255;
+
+constexpr const char* kTracesEndpointVar = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+constexpr const char* kTracesProtocolVar = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL";
+
+std::unexpected<RunFailure> fail(RunFailureKind kind, Error error) {
+  return std::unexpected(RunFailure{kind, std::move(error)});
+}
+
+std::string kernel_release() {
+  utsname name{};
+  return ::uname(&name) == 0 ? name.release : "";
+}
+
+std::string absolute_path(const std::string& path) {
+  std::error_code error;
+  auto absolute = std::filesystem::absolute(path, error);
+  return error ? path : absolute.lexically_normal().string();
+}
+
+// A --spans file outside DIR left by an earlier run would be appended to and joined.
+Result<void> clear_spans_file(const std::string& path, bool force,
+                              const std::function<void(const std::string&)>& notice) {
+  std::error_code error;
+  if (!std::filesystem::exists(path, error) || std::filesystem::file_size(path, error) == 0) {
+    return {};
+  }
+  if (!force) {
+    return make_error("the spans file exists already: the command would add to it", path,
+                      "choose another --spans FILE, or add --force to replace it");
+  }
+  if (!std::filesystem::remove(path, error)) {
+    return make_error("cannot remove the earlier spans file: " + error.message(), path);
+  }
+  notice("--force: removed the earlier spans file " + path);
+  return {};
+}
+
+// Points the command's OpenTelemetry SDK at the receiver, unless the user chose
+// an endpoint already. Returns whether the receiver's endpoint is in env.
+bool point_sdk_at_receiver(ChildEnv& env, const std::string& endpoint,
+                           const std::function<void(const std::string&)>& notice,
+                           const std::function<void(const std::string&)>& warn) {
+  if (auto user_endpoint = env.get(kTracesEndpointVar)) {
+    warn(fmt::format("{} is already set ({}): kept, so OTLP spans go there, not to spanprof's "
+                       "receiver; unset it to have them joined",
+                       kTracesEndpointVar, *user_endpoint));
+    return false;
+  }
+  env.set(kTracesEndpointVar, endpoint);
+  if (auto protocol = env.get(kTracesProtocolVar)) {
+    if (*protocol != "http/protobuf" && *protocol != "http/json") {
+      warn(fmt::format("{}={} kept, but the receiver speaks OTLP/HTTP only (http/protobuf or "
+                         "http/json)",
+                         kTracesProtocolVar, *protocol));
+    }
+  } else {
+    env.set(kTracesProtocolVar, "http/protobuf");
+  }
+  if (auto generic = env.get("OTEL_EXPORTER_OTLP_ENDPOINT")) {
+    notice(fmt::format("OTEL_EXPORTER_OTLP_ENDPOINT={} stays for metrics and logs; traces go to "
+                       "spanprof's receiver ({})",
+                       *generic, endpoint));
+  }
+  return true;
+}
+
+}  // namespace
+
+std::expected<RunReport, RunFailure> record_command(RunOptions options) {
+  auto notice = [&options](const std::string& text) {
+    if (options.on_notice) options.on_notice(text);
+  };
+  auto warn = [&options](const std::string& text) {
+    if (options.on_warning) options.on_warning(text);
+  };
+  if (options.command.empty()) {
+    return fail(RunFailureKind::kBadOptions,
+                Error{"no command to record", "", "spanprof run [OPTIONS] -- CMD [ARGS...]"});
+  }
+  if (auto valid = validate_options(options.perf); !valid) {
+    return fail(RunFailureKind::kBadOptions, valid.error());
+  }
+  auto perf_path = find_perf();
+  if (!perf_path) return fail(RunFailureKind::kCannotRecord, perf_path.error());
+  auto access = check_perf_access();
+  if (!access) return fail(RunFailureKind::kCannotRecord, access.error());
+  if (!access->kernel_allowed && !options.perf.user_space_only) {
+    options.perf.user_space_only = true;
+    warn(access->explanation + "; recording user space only (perf record --all-user)");
+  }
+  if (auto program = find_executable(options.command[0]); !program) {
+    bool not_executable = program.error().message == "not executable";
+    return fail(not_executable ? RunFailureKind::kCommandNotExecutable
+                               : RunFailureKind::kCommandNotFound,
+                program.error());
+  }
+
+  if (!options.spans_file.empty()) {
+    if (auto cleared = clear_spans_file(absolute_path(options.spans_file), options.force, notice);
+        !cleared) {
+      return fail(RunFailureKind::kCaptureDir, cleared.error());
+    }
+  }
+  if (options.capture_dir.empty()) {
+    options.capture_dir = default_capture_dir_name(std::time(nullptr));
+  }
+  auto dir = prepare_capture_dir(options.capture_dir, options.force);
+  if (!dir) return fail(RunFailureKind::kCaptureDir, dir.error());
+  if (!dir->removed.empty()) {
+    notice(fmt::format("--force: removed the earlier capture's {}", fmt::join(dir->removed, ", ")));
+  }
+  auto checked = preflight(*perf_path, options.perf, dir->path + "/.preflight.data");
+  if (!checked) return fail(RunFailureKind::kCannotRecord, checked.error());
+
+  RunReport report;
+  report.capture_dir = dir->path;
+  report.spans_file = options.spans_file.empty() ? dir->path + "/spans.jsonl"
+                                                 : absolute_path(options.spans_file);
+  report.perf_command = perf_record_argv(*perf_path, options.perf, dir->path + "/perf.data",
+                                         options.command);
+
+  // Before any thread starts, so that none of them takes these signals.
+  BlockedSignals signals;
+
+  ChildEnv env = ChildEnv::inherited();
+  env.set("SPANPROF_SPANS_FILE", report.spans_file);
+  CaptureRecord record;
+  record.command = options.command;
+  record.perf_command = report.perf_command;
+  record.perf_version = perf_version(*perf_path);
+  record.kernel_release = kernel_release();
+  record.spanprof_version = SPANPROF_VERSION;
+  record.perf_options = options.perf;
+  record.spans_file = report.spans_file;
+  record.receiver_enabled = options.receiver;
+
+  std::unique_ptr<receiver::OtlpHttpReceiver> otlp_receiver;
+  if (options.receiver) {
+    receiver::ReceiverOptions receiver_options;
+    receiver_options.output_dir = dir->path;
+    auto started = receiver::OtlpHttpReceiver::start(receiver_options);
+    if (!started) {
+      Error error = started.error();
+      if (error.hint.empty()) error.hint = "--no-receiver records without it";
+      return fail(RunFailureKind::kCannotRecord, error);
+    }
+    otlp_receiver = std::move(*started);
+    report.receiver_endpoint = otlp_receiver->traces_endpoint();
+    record.receiver_endpoint = report.receiver_endpoint;
+    record.receiver_endpoint_in_env = point_sdk_at_receiver(env, report.receiver_endpoint, notice,
+                                                            warn);
+  }
+
+  record.clocks_start = ClockPair::now();
+  if (auto written = write_capture_record(dir->path, record); !written) {
+    return fail(RunFailureKind::kCaptureDir, written.error());
+  }
+  notice(fmt::format("recording into {}: {}", dir->path, fmt::join(report.perf_command, " ")));
+  if (record.receiver_endpoint_in_env) {
+    notice(fmt::format("spans: {} (SPANPROF_SPANS_FILE) and OTLP/HTTP at {}", report.spans_file,
+                       report.receiver_endpoint));
+  } else {
+    notice(fmt::format("spans: {} (SPANPROF_SPANS_FILE)", report.spans_file));
+  }
+
+  auto perf_pid = spawn(report.perf_command, env.entries());
+  if (!perf_pid) return fail(RunFailureKind::kCannotRecord, perf_pid.error());
+  record.perf_pid = *perf_pid;
+
+  WaitCallbacks callbacks;
+  callbacks.on_notice = notice;
+  callbacks.on_app_pid = [&](pid_t pid) {
+    report.app_pid = pid;
+    record.app_pid = pid;
+    if (auto written = write_capture_record(dir->path, record); !written) {
+      warn("cannot update capture.json: " + written.error().to_string());
+    }
+  };
+  WaitResult waited = wait_forwarding_signals(*perf_pid, signals, callbacks);
+  report.app_status = waited.status;
+  report.terminal_signal = waited.terminal_signal;
+  record.clocks_end = ClockPair::now();
+
+  // The command has exited: requests still in flight are finished, then the files closed.
+  if (otlp_receiver) {
+    otlp_receiver->stop();
+    report.receiver_stats = otlp_receiver->stats();
+    record.receiver_stats = report.receiver_stats;
+  }
+  record.state = "finished";
+  record.exit = report.app_status;
+  record.terminal_signal = report.terminal_signal;
+  if (auto written = write_capture_record(dir->path, record); !written) {
+    warn("cannot update capture.json: " + written.error().to_string());
+  }
+  if (report.app_pid == 0 && report.app_status.signal == 0 &&
+      report.app_status.code == kPerfFailureCode) {
+    return fail(RunFailureKind::kCannotRecord,
+                Error{"perf record failed before the command started (its messages are above)",
+                      report.capture_dir, ""});
+  }
+  return report;
+}
+
+}  // namespace spanprof::record
