@@ -188,6 +188,8 @@ std::string summary_json(const JoinReport& report) {
   json.field("binaries_missing", report.symbols.binaries_missing);
   json.field("binaries_changed", report.symbols.binaries_mismatched);
   json.field("addresses_unsymbolized", report.symbols.addresses_unsymbolized);
+  json.field("frames_outside_mappings", report.stacks.frames_without_mapping);
+  json.field("processes_without_perf_map", report.symbols.perf_maps_missing);
   if (report.read.damage) {
     json.field("damage", report.read.damage->to_string());
   } else {

@@ -241,9 +241,10 @@ const Frames& Symbolizer::Impl::jit(uint32_t pid, uint64_t addr) {
   if (new_process) {
     std::string path = options.perf_map_dir + "/perf-" + std::to_string(pid) + ".map";
     process.map = PerfMap::load(path);
+    // No map is the normal case for native programs (a stray frame address
+    // outside any mapping lands here too): counted, not warned about.
     if (!process.map) {
-      warnings.push_back("no JIT symbol map " + path + "; frames of pid " + std::to_string(pid) +
-                         " outside mapped files keep raw addresses");
+      ++stats.perf_maps_missing;
     } else if (process.map->bad_lines() > 0) {
       stats.perf_map_bad_lines += process.map->bad_lines();
       warnings.push_back(path + ": skipped " + std::to_string(process.map->bad_lines()) +

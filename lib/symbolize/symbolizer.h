@@ -35,6 +35,7 @@ struct SymbolizerStats {
   uint64_t inlined_frames = 0;
   uint64_t kernel_addresses = 0;
   uint64_t jit_addresses = 0;
+  uint64_t perf_maps_missing = 0;  // processes with frames outside files but no perf-PID.map
   uint64_t perf_map_bad_lines = 0;     // malformed lines skipped in perf-PID.map files
 };
 
