@@ -58,3 +58,19 @@ spanprof_check_perf() {
     echo "spanprof: kernel.perf_event_paranoid is $paranoid: as a normal user perf can only profile user space; run as root or: sysctl kernel.perf_event_paranoid=1" >&2
   fi
 }
+
+# The Node.js app of the receiver test needs the OpenTelemetry JS SDK from npm
+# (pinned in testdata/apps/node/package-lock.json). Without node, Debian's
+# nodejs and npm are installed. A failure here only makes that test skip.
+spanprof_install_node_app() {
+  if [ -d "$SPANPROF_ROOT/testdata/apps/node/node_modules/@opentelemetry/sdk-trace-node" ]; then
+    return 0
+  fi
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    if [ "$(id -u)" -eq 0 ]; then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >&2 || true
+    fi
+  fi
+  bash "$SPANPROF_ROOT/scripts/install-node-app" >&2 ||
+    echo "spanprof: could not install the Node.js test app's packages; its test will be skipped" >&2
+}
