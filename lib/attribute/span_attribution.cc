@@ -24,11 +24,11 @@ void SpanAttribution::label(uint32_t pid, uint32_t tid, int64_t unix_ns, int64_t
   ++samples_in_spans_;
   weight_in_spans_ += weight;
   self_weight_[match.innermost] += weight;
-  ++sample_count_[match.innermost];
 
-  // Total: every span name on the chain from the innermost span to its local
-  // root, once per sample.
+  // The sample is inside every span on the chain from the innermost span to
+  // its local root: each counts it, and each name gets its total once.
   for (uint32_t span = match.innermost; span != kNoSpan; span = tree_.parent(span)) {
+    ++sample_count_[span];
     uint32_t name = spans_.spans[span].name_index;
     if (name_seen_[name] != samples_) {
       name_seen_[name] = samples_;
@@ -70,6 +70,7 @@ AttributionSummary SpanAttribution::summarize(int64_t period_ns) const {
       ++summary.spans_with_samples;
       continue;
     }
+    if (!index_.is_placed(i)) continue;  // counted as without a thread id
     ++summary.spans_without_samples;
     int64_t duration = span.end_unix_ns - span.start_unix_ns;
     if (duration < period_ns) ++summary.spans_without_samples_shorter_than_period;

@@ -69,7 +69,7 @@ class SpanAttribution {
   SpanIndex index_;
   SpanScope scope_;
   std::vector<int64_t> self_weight_;   // per span
-  std::vector<uint32_t> sample_count_;  // per span
+  std::vector<uint32_t> sample_count_;  // per span: samples inside it, child spans included
   std::vector<uint64_t> name_seen_;     // per name: last sample counter, to count total once
   std::vector<int64_t> name_total_;     // per name
   uint64_t samples_ = 0;

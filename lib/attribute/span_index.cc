@@ -10,7 +10,8 @@ namespace {
 constexpr int64_t kMaxOsTid = 1 << 22;
 }  // namespace
 
-SpanIndex::SpanIndex(const spans::SpanSet& set, const SpanTree& tree) : set_(set), tree_(tree) {
+SpanIndex::SpanIndex(const spans::SpanSet& set, const SpanTree& tree)
+    : set_(set), tree_(tree), placed_(set.spans.size(), false) {
   for (uint32_t i = 0; i < set.spans.size(); ++i) {
     if (tree.is_dropped(i)) continue;
     const spans::Span& span = set.spans[i];
@@ -30,6 +31,7 @@ SpanIndex::SpanIndex(const spans::SpanSet& set, const SpanTree& tree) : set_(set
       continue;
     }
     timelines_[thread_key(pid, tid)].spans.push_back(i);
+    placed_[i] = true;
     ++stats_.indexed_spans;
   }
   for (auto& [key, timeline] : timelines_) {

@@ -40,6 +40,9 @@ class SpanIndex {
 
   const SpanIndexStats& stats() const { return stats_; }
 
+  // True when the span has a thread to be placed on (and so could get samples).
+  bool is_placed(uint32_t span) const { return placed_[span]; }
+
  private:
   struct ActiveKey {
     int64_t start;
@@ -71,6 +74,7 @@ class SpanIndex {
   const SpanTree& tree_;
   // Key (pid, tid); pid 0 when the span's resource has no process.pid.
   std::unordered_map<uint64_t, Timeline> timelines_;
+  std::vector<bool> placed_;
   SpanIndexStats stats_;
 };
 
