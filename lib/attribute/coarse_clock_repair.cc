@@ -9,8 +9,13 @@ namespace spanprof::attribute {
 namespace {
 
 constexpr int64_t kMillisecond = 1'000'000;
+// A resource whose spans start on whole milliseconds this often has a
+// millisecond clock; a precise clock lands there once in a million.
+constexpr double kCoarseShare = 0.9;
 
-bool is_coarse(const spans::Span& span) { return span.start_unix_ns % kMillisecond == 0; }
+bool on_whole_millisecond(const spans::Span& span) {
+  return span.start_unix_ns % kMillisecond == 0;
+}
 
 // The OS thread a span is placed on, as SpanIndex places it.
 bool thread_of(const spans::SpanSet& set, const spans::Span& span, uint64_t& key) {
@@ -28,21 +33,76 @@ bool thread_of(const spans::SpanSet& set, const spans::Span& span, uint64_t& key
   return true;
 }
 
+// "start of `later` >= start of `earlier` + gap": a difference constraint
+// between the true starts of two spans on one thread.
+struct Constraint {
+  uint32_t earlier;  // positions in the thread's sorted list
+  uint32_t later;
+  int64_t gap;
+};
+
+// Bounds of a span's true start: [lo, hi]. A precise span's is its recorded
+// start; a coarse span's is [recorded, recorded + 1 ms).
+struct Bounds {
+  int64_t lo;
+  int64_t hi;
+};
+
+// Tightens the bounds along the constraints until nothing changes (a few
+// sweeps: constraints come in time order, so each sweep carries far).
+void propagate(const std::vector<Constraint>& constraints, std::vector<Bounds>& bounds) {
+  for (int sweep = 0; sweep < 8; ++sweep) {
+    bool changed = false;
+    for (const Constraint& c : constraints) {
+      int64_t lo = bounds[c.earlier].lo + c.gap;
+      if (lo > bounds[c.later].lo) {
+        bounds[c.later].lo = lo;
+        changed = true;
+      }
+    }
+    for (auto it = constraints.rbegin(); it != constraints.rend(); ++it) {
+      int64_t hi = bounds[it->later].hi - it->gap;
+      if (hi < bounds[it->earlier].hi) {
+        bounds[it->earlier].hi = hi;
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+}
+
 }  // namespace
 
 CoarseClockStats repair_coarse_clocks(spans::SpanSet& set, const SpanTree& tree) {
   CoarseClockStats stats;
+  std::vector<uint64_t> whole_ms(set.resources.size(), 0);
+  std::vector<uint64_t> total(set.resources.size(), 0);
   std::unordered_map<uint64_t, std::vector<uint32_t>> by_thread;
   for (uint32_t i = 0; i < set.spans.size(); ++i) {
     const spans::Span& span = set.spans[i];
     if (tree.is_dropped(i)) continue;
-    if (is_coarse(span)) ++stats.coarse_spans;
+    ++total[span.resource_index];
+    if (on_whole_millisecond(span)) ++whole_ms[span.resource_index];
     uint64_t key = 0;
     if (thread_of(set, span, key)) by_thread[key].push_back(i);
   }
+  std::vector<bool> coarse_resource(set.resources.size(), false);
+  for (size_t r = 0; r < set.resources.size(); ++r) {
+    coarse_resource[r] = total[r] > 0 && static_cast<double>(whole_ms[r]) >=
+                                             kCoarseShare * static_cast<double>(total[r]);
+  }
+  auto is_coarse = [&](const spans::Span& span) {
+    return coarse_resource[span.resource_index] && on_whole_millisecond(span);
+  };
+  for (uint32_t i = 0; i < set.spans.size(); ++i) {
+    if (!tree.is_dropped(i) && is_coarse(set.spans[i])) ++stats.coarse_spans;
+  }
   if (stats.coarse_spans == 0) return stats;
 
-  std::vector<uint32_t> open;  // the chain of spans enclosing the current one
+  std::vector<uint32_t> open;  // positions of the spans enclosing the current one
+  std::vector<Constraint> constraints;
+  std::vector<Bounds> bounds;
+  std::vector<uint32_t> position_of_parent;
   for (auto& [key, spans_on_thread] : by_thread) {
     std::sort(spans_on_thread.begin(), spans_on_thread.end(), [&](uint32_t a, uint32_t b) {
       const spans::Span& sa = set.spans[a];
@@ -52,32 +112,49 @@ CoarseClockStats repair_coarse_clocks(spans::SpanSet& set, const SpanTree& tree)
       return a < b;
     });
     open.clear();
-    for (uint32_t index : spans_on_thread) {
-      spans::Span& span = set.spans[index];
-      // Spans on the stack that are not ancestors have finished: on one thread
-      // synchronous work nests, so this span began after the last of them ended.
-      int64_t earliest = span.start_unix_ns;
-      while (!open.empty() && !tree.is_ancestor_or_self(open.back(), index)) {
-        earliest = std::max(earliest, set.spans[open.back()].end_unix_ns);
+    constraints.clear();
+    bounds.clear();
+    for (uint32_t pos = 0; pos < spans_on_thread.size(); ++pos) {
+      uint32_t index = spans_on_thread[pos];
+      const spans::Span& span = set.spans[index];
+      int64_t duration = span.end_unix_ns - span.start_unix_ns;
+      bounds.push_back(is_coarse(span) ? Bounds{span.start_unix_ns,
+                                                span.start_unix_ns + kMillisecond - 1}
+                                       : Bounds{span.start_unix_ns, span.start_unix_ns});
+      // Open spans that are not ancestors have finished: synchronous work on
+      // one thread nests, so this span began after each of them ended.
+      while (!open.empty() && !tree.is_ancestor_or_self(spans_on_thread[open.back()], index)) {
+        uint32_t before = open.back();
+        const spans::Span& finished = set.spans[spans_on_thread[before]];
+        constraints.push_back({before, pos, finished.end_unix_ns - finished.start_unix_ns});
         open.pop_back();
       }
-      if (is_coarse(span)) {
-        int64_t latest_shift = kMillisecond - 1;
-        uint32_t parent = tree.parent(index);
-        if (!open.empty() && open.back() == parent) {
-          const spans::Span& enclosing = set.spans[parent];
-          earliest = std::max(earliest, enclosing.start_unix_ns);
-          latest_shift = std::min(latest_shift, enclosing.end_unix_ns - span.end_unix_ns);
-        }
-        int64_t shift = std::clamp<int64_t>(earliest - span.start_unix_ns, 0,
-                                            std::max<int64_t>(latest_shift, 0));
-        if (shift > 0) {
-          span.start_unix_ns += shift;
-          span.end_unix_ns += shift;
-          ++stats.moved_spans;
-        }
+      if (!open.empty() && spans_on_thread[open.back()] == tree.parent(index)) {
+        // Inside the parent: starts after it, ends before it.
+        uint32_t parent = open.back();
+        const spans::Span& enclosing = set.spans[spans_on_thread[parent]];
+        int64_t parent_duration = enclosing.end_unix_ns - enclosing.start_unix_ns;
+        constraints.push_back({parent, pos, 0});
+        constraints.push_back({pos, parent, duration - parent_duration});
       }
-      open.push_back(index);
+      open.push_back(pos);
+    }
+    propagate(constraints, bounds);
+    for (uint32_t pos = 0; pos < spans_on_thread.size(); ++pos) {
+      spans::Span& span = set.spans[spans_on_thread[pos]];
+      if (!is_coarse(span)) continue;
+      // The true start is uniform over what the constraints leave: its middle
+      // is the least wrong on average. Bounds that cross (constraints the
+      // spans themselves break) keep the lowest start allowed.
+      const Bounds& b = bounds[pos];
+      int64_t start = b.lo <= b.hi ? b.lo + (b.hi - b.lo) / 2 : b.lo;
+      start = std::clamp<int64_t>(start, span.start_unix_ns, span.start_unix_ns + kMillisecond - 1);
+      int64_t shift = start - span.start_unix_ns;
+      if (shift > 0) {
+        span.start_unix_ns += shift;
+        span.end_unix_ns += shift;
+        ++stats.moved_spans;
+      }
     }
   }
   return stats;

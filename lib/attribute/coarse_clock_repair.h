@@ -3,9 +3,11 @@
 // Some SDKs take a span's start from a millisecond clock (the Node SDK:
 // start = Date.now(), end = start + a precise duration), so a recorded span can
 // sit up to 1 ms before the instant it really began and overlap the sibling that
-// ran before it. Such spans (starting on a whole millisecond) are moved later,
-// as little as the constraints allow: not before the previous sibling on the
-// thread ended, not outside the parent, at most 1 ms.
+// ran before it. For a resource whose spans start on whole milliseconds, each
+// such span's true start lies in [recorded, recorded + 1 ms), and the spans on a
+// thread constrain each other: a span starts after its previous sibling ended,
+// and lies inside its parent. The bounds are tightened along those constraints
+// in both directions, and each span is placed in the middle of what is left.
 #pragma once
 
 #include <cstdint>

@@ -173,27 +173,75 @@ TEST(SpanIndex, RuntimeThreadIdNeedsAProcess) {
   EXPECT_EQ(index.lookup(100, 42, 50).innermost, 0u);
 }
 
+// Checks what the repair promises: durations kept, each coarse span moved by
+// less than a millisecond, siblings in order, children inside their parents.
+void expect_consistent(const spans::SpanSet& before, const spans::SpanSet& after,
+                       const SpanTree& tree) {
+  constexpr int64_t ms = 1'000'000;
+  for (size_t i = 0; i < after.spans.size(); ++i) {
+    const spans::Span& was = before.spans[i];
+    const spans::Span& is = after.spans[i];
+    EXPECT_EQ(is.end_unix_ns - is.start_unix_ns, was.end_unix_ns - was.start_unix_ns);
+    EXPECT_GE(is.start_unix_ns, was.start_unix_ns);
+    EXPECT_LT(is.start_unix_ns - was.start_unix_ns, ms);
+    uint32_t parent = tree.parent(static_cast<uint32_t>(i));
+    if (parent != kNoSpan) {
+      EXPECT_GE(is.start_unix_ns, after.spans[parent].start_unix_ns) << "span " << i;
+      EXPECT_LE(is.end_unix_ns, after.spans[parent].end_unix_ns) << "span " << i;
+    }
+  }
+}
+
 TEST(CoarseClockRepair, MovesAMillisecondStartPastItsPreviousSibling) {
   SpanSetBuilder b;
   constexpr int64_t ms = 1'000'000;
-  b.add(1, 0, 10 * ms, 20 * ms);                      // parent, precise enough
+  b.add(1, 0, 10 * ms, 20 * ms);
   uint32_t first = b.add(2, 1, 11 * ms, 11 * ms + 600'000);
-  // Really started at 11.7 ms; recorded as 11 ms, overlapping the first child.
-  uint32_t second = b.add(3, 1, 11 * ms, 11 * ms + 500'000);
+  // Really started after the first ended; recorded as 11 ms, overlapping it.
+  uint32_t second = b.add(3, 1, 11 * ms, 11 * ms + 300'000);
+  spans::SpanSet before = b.set();
   SpanTree tree(b.set());
   CoarseClockStats stats = repair_coarse_clocks(b.set(), tree);
-  EXPECT_EQ(stats.moved_spans, 1u);
+  EXPECT_EQ(stats.coarse_spans, 3u);
+  EXPECT_GE(stats.moved_spans, 1u);
   const auto& spans = b.set().spans;
-  EXPECT_EQ(spans[first].start_unix_ns, 11 * ms);
-  EXPECT_EQ(spans[second].start_unix_ns, 11 * ms + 600'000);
-  EXPECT_EQ(spans[second].end_unix_ns - spans[second].start_unix_ns, 500'000);
+  EXPECT_GE(spans[second].start_unix_ns, spans[first].end_unix_ns);
+  expect_consistent(before, b.set(), tree);
+  SpanIndex index(b.set(), tree);
+  EXPECT_EQ(index.stats().ambiguous_spans, 0u);
+}
+
+TEST(CoarseClockRepair, AnUnconstrainedSpanMovesToTheMiddleOfItsMillisecond) {
+  SpanSetBuilder b;
+  constexpr int64_t ms = 1'000'000;
+  uint32_t alone = b.add(1, 0, 10 * ms, 12 * ms);
+  SpanTree tree(b.set());
+  repair_coarse_clocks(b.set(), tree);
+  EXPECT_EQ(b.set().spans[alone].start_unix_ns, 10 * ms + (ms - 1) / 2);
+}
+
+TEST(CoarseClockRepair, ASiblingChainIsBoundedFromBothSides) {
+  // Three back-to-back spans of 400 us recorded at 0, 0 and 1 ms: the first
+  // must end before the third starts (< 2 ms), the second after the first.
+  SpanSetBuilder b;
+  constexpr int64_t ms = 1'000'000;
+  uint32_t a = b.add(1, 0, 0 * ms + 0, 400'000);
+  uint32_t c = b.add(2, 0, 0 * ms, 400'000);
+  uint32_t d = b.add(3, 0, 1 * ms, 1 * ms + 400'000);
+  spans::SpanSet before = b.set();
+  SpanTree tree(b.set());
+  repair_coarse_clocks(b.set(), tree);
+  const auto& spans = b.set().spans;
+  EXPECT_GE(spans[c].start_unix_ns, spans[a].end_unix_ns);
+  EXPECT_GE(spans[d].start_unix_ns, spans[c].end_unix_ns);
+  expect_consistent(before, b.set(), tree);
 }
 
 TEST(CoarseClockRepair, NeverMovesMoreThanAMillisecondNorOutOfTheParent) {
   SpanSetBuilder b;
   constexpr int64_t ms = 1'000'000;
   b.add(1, 0, 0, 30 * ms);
-  b.add(2, 1, 1 * ms, 9 * ms);  // a long previous sibling
+  b.add(2, 1, 1 * ms, 9 * ms);  // a long previous sibling: the constraint cannot be met
   uint32_t late = b.add(3, 1, 2 * ms, 3 * ms);
   SpanTree tree(b.set());
   repair_coarse_clocks(b.set(), tree);
@@ -201,11 +249,26 @@ TEST(CoarseClockRepair, NeverMovesMoreThanAMillisecondNorOutOfTheParent) {
 
   SpanSetBuilder tight;
   tight.add(1, 0, 0, 5 * ms + 100);
-  tight.add(2, 1, 4 * ms, 4 * ms + 800'000);
-  uint32_t last = tight.add(3, 1, 4 * ms, 5 * ms);  // parent ends 100 ns after it
+  uint32_t first = tight.add(2, 1, 4 * ms, 4 * ms + 800'000);
+  uint32_t last = tight.add(3, 1, 4 * ms, 5 * ms);  // the parent has to move for it
+  spans::SpanSet before = tight.set();
   SpanTree tight_tree(tight.set());
   repair_coarse_clocks(tight.set(), tight_tree);
-  EXPECT_EQ(tight.set().spans[last].end_unix_ns, 5 * ms + 100);
+  EXPECT_GE(tight.set().spans[last].start_unix_ns, tight.set().spans[first].end_unix_ns);
+  expect_consistent(before, tight.set(), tight_tree);
+}
+
+TEST(CoarseClockRepair, AFewWholeMillisecondStartsInAPreciseServiceStay) {
+  SpanSetBuilder b;
+  for (uint64_t i = 0; i < 20; ++i) {
+    int64_t start = static_cast<int64_t>(i) * 10'000'000 + 12'345;
+    b.add(i + 1, 0, start, start + 1'000'000);
+  }
+  uint32_t round = b.add(100, 0, 500'000'000, 501'000'000);  // by chance on a whole ms
+  SpanTree tree(b.set());
+  CoarseClockStats stats = repair_coarse_clocks(b.set(), tree);
+  EXPECT_EQ(stats.coarse_spans, 0u);
+  EXPECT_EQ(b.set().spans[round].start_unix_ns, 500'000'000);
 }
 
 TEST(CoarseClockRepair, PreciseSpansAreLeftAlone) {
