@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <functional>
+#include <future>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
@@ -103,7 +104,10 @@ struct Symbolizer::Impl {
 
   SymbolizerOptions options;
   std::unordered_map<BinaryKey, Binary, BinaryKeyHash, BinaryKeyEqual> binaries;
-  std::optional<KallsymsTable> kallsyms;  // loaded on the first kernel address
+  std::optional<KallsymsTable> kallsyms;  // taken on the first kernel address
+  // /proc/kallsyms takes the kernel tens of milliseconds to print: it is read
+  // on a second thread while the capture is being read.
+  std::future<Result<KallsymsTable>> kallsyms_loading;
   std::unordered_map<uint64_t, Frames> kernel_frames;
   std::unordered_map<uint32_t, JitProcess> jit_processes;
   std::vector<std::string> warnings;
@@ -117,6 +121,10 @@ Symbolizer::Symbolizer(const perfdata::CaptureInfo& /*capture*/, SymbolizerOptio
   // network traffic (and minutes of waiting) the user must ask for, so without
   // options.debuginfod the variable is removed from this process's environment.
   if (!impl_->options.debuginfod) unsetenv("DEBUGINFOD_URLS");
+  if (impl_->options.use_kallsyms) {
+    impl_->kallsyms_loading =
+        std::async(std::launch::async, KallsymsTable::load, impl_->options.kallsyms_path);
+  }
 }
 
 Symbolizer::~Symbolizer() = default;
@@ -211,7 +219,7 @@ const Frames& Symbolizer::Impl::kernel(uint64_t addr) {
   ++stats.kernel_addresses;
   if (options.use_kallsyms) {
     if (!kallsyms) {
-      auto loaded = KallsymsTable::load(options.kallsyms_path);
+      auto loaded = kallsyms_loading.get();
       if (loaded) {
         kallsyms = std::move(*loaded);
         if (kallsyms->size() == 0) {
