@@ -11,7 +11,10 @@ Cases:
               peak RSS of spanprof join (target < 100 MB), vs perf script.
   spans-1m    a capture with 1M+ spans: join with spans vs the same capture
               joined without spans (target <= 1.5x).
+  run         the demo's fixed workload, its own wall time under `spanprof run`
+              (999 Hz, fp stacks, spans to a file) vs bare (target <= 1.05x).
 """
+import re
 import argparse
 import json
 import os
@@ -156,18 +159,45 @@ def case_spans_1m(args, work):
             "without_spans_s": without_wall, "with_spans_rss_mib": with_rss}
 
 
+def demo_elapsed_ms(args_list, env=None):
+    """Runs a command that ends in the demo; returns the demo's own elapsed ms."""
+    result = subprocess.run(args_list, capture_output=True, text=True, env=env)
+    match = re.search(r"requests in (\d+) ms", result.stdout)
+    if result.returncode != 0 or not match:
+        raise SystemExit(f"failed: {' '.join(args_list)}: {result.stderr[-500:]}")
+    return int(match.group(1))
+
+
+def case_run(args, work):
+    demo = [args.demo, "--requests", "150" if args.quick else "400", "--threads", "1"]
+    bare, profiled = [], []
+    for attempt in range(5):  # interleaved, so drift affects both alike
+        bare.append(demo_elapsed_ms(demo))
+        out = os.path.join(work, f"run-{attempt}")
+        profiled.append(demo_elapsed_ms([args.spanprof, "run", "-q", "--no-join", "-o", out,
+                                         "--", *demo]))
+        shutil.rmtree(out, ignore_errors=True)
+    bare_ms, profiled_ms = min(bare), min(profiled)
+    print(f"run: the demo's fixed workload ({demo[2]} requests x 2 threads)")
+    print(f"  bare                                         {bare_ms / 1000:8.2f} s")
+    print(f"  under spanprof run (999 Hz, fp, spans file)  {profiled_ms / 1000:8.2f} s")
+    print(f"  ratio: {profiled_ms / bare_ms:.3f}x (target <= 1.05x)")
+    return {"bare_ms": bare_ms, "profiled_ms": profiled_ms}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--spanprof", required=True)
     parser.add_argument("--demo", required=True)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", choices=["join-fp", "join-1gb", "spans-1m"])
+    parser.add_argument("--only", choices=["join-fp", "join-1gb", "spans-1m", "run"])
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="spanprof-bench-", dir=os.environ.get("BENCH_DIR"))
     results = {"machine": f"{os.cpu_count()} CPUs, {os.uname().release}"}
     try:
-        cases = {"join-fp": case_join_fp, "spans-1m": case_spans_1m, "join-1gb": case_join_1gb}
+        cases = {"join-fp": case_join_fp, "spans-1m": case_spans_1m, "join-1gb": case_join_1gb,
+                 "run": case_run}
         for name, case in cases.items():
             if args.only and name != args.only:
                 continue

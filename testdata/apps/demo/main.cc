@@ -31,7 +31,11 @@ struct Options {
   int64_t duration_ms = 1500;
   int threads = 3;
   int span_split = 1;
+  uint64_t requests = 0;  // per thread; 0: until the duration is over
 };
+
+// --requests: a fixed amount of work, for timing the demo bare and profiled.
+uint64_t g_max_requests = 0;
 
 struct ThreadTally {
   uint64_t requests = 0;
@@ -42,7 +46,7 @@ constexpr demo::RequestKind kKinds[] = {demo::RequestKind::checksum, demo::Reque
                                         demo::RequestKind::compress};
 
 void usage(FILE* out) {
-  std::fputs("usage: spanprof-demo [--duration-ms N] [--threads N] [--span-split N]\n", out);
+  std::fputs("usage: spanprof-demo [--duration-ms N | --requests N] [--threads N] [--span-split N]\n", out);
 }
 
 template <class Int>
@@ -69,6 +73,8 @@ bool parse_args(int argc, char** argv, Options& options) {
       ok = parse_int<int64_t>(argv[++i], 1, 3'600'000, options.duration_ms);
     } else if (arg == "--threads" && has_value) {
       ok = parse_int<int>(argv[++i], 0, 64, options.threads);
+    } else if (arg == "--requests" && has_value) {
+      ok = parse_int<uint64_t>(argv[++i], 1, 100'000'000, options.requests);
     } else if (arg == "--span-split" && has_value) {
       ok = parse_int<int>(argv[++i], 1, 10000, options.span_split);
     }
@@ -90,7 +96,8 @@ __attribute__((noinline)) ThreadTally serve_requests(std::chrono::steady_clock::
   demo::WorkBuffers buffers = demo::make_buffers(seed);
   ThreadTally tally;
   size_t kind = first_kind;
-  while (std::chrono::steady_clock::now() < deadline) {
+  while (std::chrono::steady_clock::now() < deadline &&
+         (g_max_requests == 0 || tally.requests < g_max_requests)) {
     tally.result ^=
         demo::handle_request(kKinds[kind % std::size(kKinds)], buffers, spans, span_split) +
         tally.requests;
@@ -109,7 +116,9 @@ int main(int argc, char** argv) {
   demo::SpanWriter* spans = demo::SpanWriter::open(std::getenv("SPANPROF_SPANS_FILE"), "spanprof-demo");
 
   auto start = std::chrono::steady_clock::now();
-  auto deadline = start + std::chrono::milliseconds(options.duration_ms);
+  g_max_requests = options.requests;
+  int64_t duration_ms = options.requests > 0 ? 3'600'000 : options.duration_ms;
+  auto deadline = start + std::chrono::milliseconds(duration_ms);
   std::vector<ThreadTally> tallies(static_cast<size_t>(options.threads) + 1);
   std::vector<std::thread> workers;
   for (int k = 0; k < options.threads; ++k) {
