@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -26,6 +27,34 @@ std::string hex(uint64_t value) {
   return buffer;
 }
 
+// Bounds rendered text. A sample names its locations by id and a frame or label
+// names strings by index, so a few KiB of profile can name a location of
+// thousands of lines thousands of times: the text would grow as the product of
+// input sizes, not with them.
+class TextBudget {
+ public:
+  explicit TextBudget(size_t max_bytes) : max_bytes_(max_bytes), left_(max_bytes) {}
+
+  // Appends text to out; false, appending nothing, when that would go over the bound.
+  [[nodiscard]] bool append(std::string& out, std::string_view text) {
+    if (text.size() > left_) return false;
+    left_ -= text.size();
+    out += text;
+    return true;
+  }
+
+  bool has_room(size_t bytes) const { return bytes <= left_; }
+
+  std::unexpected<Error> exceeded() const {
+    return make_error("profile text would exceed " + std::to_string(max_bytes_ >> 20) + " MiB",
+                      {}, "locations or strings repeated far beyond what a real profile holds");
+  }
+
+ private:
+  size_t max_bytes_;
+  size_t left_;
+};
+
 class TextRenderer {
  public:
   explicit TextRenderer(const pprof::Profile& profile) : profile_(profile) {
@@ -38,32 +67,43 @@ class TextRenderer {
     const size_t width = static_cast<size_t>(profile_.sample_type_size());
     std::map<std::string, std::vector<int64_t>> blocks;
     std::vector<int64_t> totals(width, 0);
+    // Samples merged into one block are rendered too: they count against the bound.
+    TextBudget rendering(kMaxProfileTextBytes);
     for (const auto& sample : profile_.sample()) {
       if (static_cast<size_t>(sample.value_size()) != width) {
         return make_error("sample has " + std::to_string(sample.value_size()) +
                           " values, expected " + std::to_string(width));
       }
-      auto body = sample_body(sample);
+      auto body = sample_body(sample, rendering);
       if (!body) return std::unexpected(body.error());
       auto& sums = blocks.try_emplace(std::move(*body), width, 0).first->second;
       for (size_t i = 0; i < width; ++i) {
-        sums[i] += sample.value(static_cast<int>(i));
-        totals[i] += sample.value(static_cast<int>(i));
+        int64_t value = sample.value(static_cast<int>(i));
+        if (__builtin_add_overflow(sums[i], value, &sums[i]) ||
+            __builtin_add_overflow(totals[i], value, &totals[i])) {
+          const auto& type = profile_.sample_type(static_cast<int>(i));
+          return make_error("sum of " + str(type.type()) + "/" + str(type.unit()) +
+                            " sample values overflows int64");
+        }
       }
     }
 
-    std::string out = "sample_types:";
+    TextBudget output(kMaxProfileTextBytes);
+    std::string out;
+    bool fits = output.append(out, "sample_types:");
     for (const auto& type : profile_.sample_type()) {
-      out += " " + str(type.type()) + "/" + str(type.unit());
+      fits = fits && output.append(out, " " + str(type.type()) + "/" + str(type.unit()));
     }
-    out += "\nperiod_type: " + str(profile_.period_type().type()) + "/" +
-           str(profile_.period_type().unit());
-    out += "\nperiod: " + std::to_string(profile_.period());
-    out += "\ntotals:" + values_text(totals);
-    out += "\nsamples: " + std::to_string(blocks.size()) + "\n";
+    fits = fits && output.append(out, "\nperiod_type: " + str(profile_.period_type().type()) +
+                                          "/" + str(profile_.period_type().unit()));
+    fits = fits && output.append(out, "\nperiod: " + std::to_string(profile_.period()));
+    fits = fits && output.append(out, "\ntotals:" + values_text(totals));
+    fits = fits && output.append(out, "\nsamples: " + std::to_string(blocks.size()) + "\n");
     for (const auto& [body, sums] : blocks) {
-      out += "\nsample:" + values_text(sums) + "\n" + body;
+      fits = fits && output.append(out, "\nsample:" + values_text(sums) + "\n") &&
+             output.append(out, body);
     }
+    if (!fits) return output.exceeded();
     return out;
   }
 
@@ -82,8 +122,9 @@ class TextRenderer {
     return out;
   }
 
-  std::string labels_text(const pprof::Sample& sample) const {
+  std::string labels_text(const pprof::Sample& sample, TextBudget& budget, bool& fits) const {
     std::vector<std::pair<std::string, std::string>> labels;  // key, value text
+    size_t text_bytes = 0;  // checked as the labels are collected, before sorting them
     for (const auto& label : sample.label()) {
       std::string value;
       if (label.str() != 0) {
@@ -93,11 +134,20 @@ class TextRenderer {
         if (label.num_unit() != 0) value += " " + str(label.num_unit());
       }
       labels.emplace_back(str(label.key()), std::move(value));
+      text_bytes += labels.back().first.size() + labels.back().second.size() + 2;
+      if (!budget.has_room(text_bytes)) {
+        fits = false;
+        return {};
+      }
     }
     std::sort(labels.begin(), labels.end());
-    std::string out = "  labels:";
-    for (const auto& [key, value] : labels) out += " " + key + "=" + value;
-    return out + "\n";
+    std::string out;
+    fits = budget.append(out, "  labels:");
+    for (const auto& [key, value] : labels) {
+      fits = fits && budget.append(out, " " + key + "=" + value);
+    }
+    fits = fits && budget.append(out, "\n");
+    return out;
   }
 
   std::string frame_text(const pprof::Line& line) const {
@@ -122,8 +172,10 @@ class TextRenderer {
     return hex(offset) + " " + std::string(basename(str(m.filename())));
   }
 
-  Result<std::string> sample_body(const pprof::Sample& sample) const {
-    std::string out = sample.label_size() > 0 ? labels_text(sample) : "";
+  Result<std::string> sample_body(const pprof::Sample& sample, TextBudget& budget) const {
+    bool fits = true;
+    std::string out = sample.label_size() > 0 ? labels_text(sample, budget, fits) : "";
+    if (!fits) return budget.exceeded();
     for (uint64_t id : sample.location_id()) {
       auto it = locations_.find(id);
       if (it == locations_.end()) {
@@ -131,14 +183,18 @@ class TextRenderer {
       }
       const pprof::Location& location = *it->second;
       if (location.line_size() == 0) {
-        out += "  " + unsymbolized_text(location) + "\n";
+        if (!budget.append(out, "  " + unsymbolized_text(location) + "\n")) {
+          return budget.exceeded();
+        }
         continue;
       }
       // pprof: the last line is the caller the preceding ones were inlined into.
       for (int i = 0; i < location.line_size(); ++i) {
         bool inlined = i + 1 < location.line_size();
-        out += inlined ? "  [inline] " : "  ";
-        out += frame_text(location.line(i)) + "\n";
+        if (!budget.append(out, (inlined ? "  [inline] " : "  ") + frame_text(location.line(i)) +
+                                    "\n")) {
+          return budget.exceeded();
+        }
       }
     }
     return out;

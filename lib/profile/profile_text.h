@@ -9,6 +9,7 @@
 // by summing values.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -16,7 +17,13 @@
 
 namespace spanprof::profile {
 
-// bytes: a serialized profile.proto, gzipped or not.
+// Rendered text is bounded: a profile whose samples would render to more
+// (repeating a deep location, say) is refused rather than rendered.
+inline constexpr size_t kMaxProfileTextBytes = size_t{64} << 20;
+
+// bytes: a serialized profile.proto, gzipped or not. Fails on a profile that
+// does not parse, names unknown locations, would render over
+// kMaxProfileTextBytes, or whose summed sample values overflow int64.
 Result<std::string> profile_to_text(std::string_view bytes);
 
 }  // namespace spanprof::profile

@@ -1,16 +1,11 @@
 #include "receiver/otlp_payload.h"
 
-#include <simdjson.h>
-
-#include <climits>
-
-#include "otlp_trace.pb.h"
 #include "receiver/http_request_parser.h"
+#include "spans/otlp_json_reader.h"
+#include "spans/otlp_proto_reader.h"
 
 namespace spanprof::receiver {
 namespace {
-
-namespace dom = simdjson::dom;
 
 void append_varint(std::string& out, uint64_t value) {
   while (value >= 0x80) {
@@ -39,17 +34,6 @@ std::string json_escape(std::string_view text) {
   return out;
 }
 
-// A field that proto3 JSON allows to be absent or null; anything else must be an array.
-Result<std::optional<dom::array>> optional_array(dom::object object, std::string_view key) {
-  dom::element value;
-  if (object[key].get(value) != simdjson::SUCCESS || value.is_null()) return std::nullopt;
-  dom::array array;
-  if (value.get_array().get(array) != simdjson::SUCCESS) {
-    return make_error("\"" + std::string(key) + "\" is not an array");
-  }
-  return array;
-}
-
 }  // namespace
 
 std::optional<PayloadFormat> payload_format(std::string_view content_type) {
@@ -64,55 +48,25 @@ std::string_view content_type_of(PayloadFormat format) {
 }
 
 Result<uint64_t> count_protobuf_spans(std::string_view body) {
-  if (body.size() > static_cast<size_t>(INT_MAX)) return make_error("protobuf body too large");
-  otlp::ExportTraceServiceRequest request;
-  if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+  spans::SpanSet decoded;
+  spans::SpanReadStats stats;
+  if (auto read = spans::decode_otlp_proto_message(body, {}, decoded, stats); !read) {
+    // The reader's only other reason, a message over 256 MiB, gets a 413 before this.
     return make_error("body is not a protobuf ExportTraceServiceRequest");
   }
-  uint64_t spans = 0;
-  for (const auto& resource : request.resource_spans()) {
-    for (const auto& scope : resource.scope_spans())
-      spans += static_cast<uint64_t>(scope.spans_size());
-  }
-  return spans;
+  return stats.spans + stats.bad_spans;
 }
 
 Result<uint64_t> count_json_spans(std::string_view body) {
-  dom::parser parser;
-  dom::element document;
-  // parse() copies the body into a padded buffer: simdjson reads past the end.
-  if (auto error = parser.parse(body.data(), body.size()).get(document);
-      error != simdjson::SUCCESS) {
-    return make_error(std::string("body is not valid JSON (") + simdjson::error_message(error) +
-                      ")");
+  spans::SpanSet decoded;
+  spans::SpanReadStats stats;
+  if (auto read = spans::decode_otlp_json_document(json_line(body), {}, decoded, stats); !read) {
+    // The reader's reasons: "not valid JSON (...)", "not valid UTF-8", or the field at fault.
+    const std::string& reason = read.error().message;
+    return make_error(reason.starts_with("not ") ? "body is " + reason
+                                                 : "body is not OTLP JSON: " + reason);
   }
-  dom::object request;
-  if (document.get_object().get(request) != simdjson::SUCCESS) {
-    return make_error("body is not a JSON object");
-  }
-  uint64_t spans = 0;
-  auto resource_spans = optional_array(request, "resourceSpans");
-  if (!resource_spans) return std::unexpected(resource_spans.error());
-  if (!*resource_spans) return spans;
-  for (dom::element resource : **resource_spans) {
-    dom::object resource_object;
-    if (resource.get_object().get(resource_object) != simdjson::SUCCESS) {
-      return make_error("a resourceSpans element is not an object");
-    }
-    auto scope_spans = optional_array(resource_object, "scopeSpans");
-    if (!scope_spans) return std::unexpected(scope_spans.error());
-    if (!*scope_spans) continue;
-    for (dom::element scope : **scope_spans) {
-      dom::object scope_object;
-      if (scope.get_object().get(scope_object) != simdjson::SUCCESS) {
-        return make_error("a scopeSpans element is not an object");
-      }
-      auto span_array = optional_array(scope_object, "spans");
-      if (!span_array) return std::unexpected(span_array.error());
-      if (*span_array) spans += (*span_array)->size();
-    }
-  }
-  return spans;
+  return stats.spans + stats.bad_spans;
 }
 
 std::string json_line(std::string_view body) {

@@ -23,12 +23,16 @@ std::optional<PayloadFormat> payload_format(std::string_view content_type);
 // The Content-Type of responses to a request of this format.
 std::string_view content_type_of(PayloadFormat format);
 
-// Spans in a binary ExportTraceServiceRequest; fails when it does not parse.
+// An accepted body must read back from the span file it is appended to, so both
+// decode it with the span reader's own decoding (spans/otlp_*_reader.h) and
+// fail exactly when the reader would count that message or line bad. The count
+// includes spans the reader skips (bad ids or times): they were received.
+
+// Spans in a binary ExportTraceServiceRequest, appended as a TracesData message
+// (the two share field 1).
 Result<uint64_t> count_protobuf_spans(std::string_view body);
 
-// Spans in a JSON ExportTraceServiceRequest (resourceSpans[].scopeSpans[].spans[]);
-// fails when the body is not one valid JSON object or those fields have the
-// wrong JSON types.
+// Spans in a JSON ExportTraceServiceRequest, appended as the line json_line(body).
 Result<uint64_t> count_json_spans(std::string_view body);
 
 // A valid JSON body as one JSON Lines line (without the newline): outer

@@ -56,12 +56,12 @@ class JsonLineParser {
  public:
   explicit JsonLineParser(SpanBuilder& builder) : builder_(builder) {}
 
-  error_code parse(const Line& line, size_t readable_after) {
-    line_end_ = line.text.data() + line.text.size();
+  // text is followed by readable_after readable bytes (simdjson reads ahead).
+  error_code parse(std::string_view text, size_t readable_after) {
+    line_end_ = text.data() + text.size();
     od::document doc;
     SPANPROF_JSON_TRY(
-        parser_.iterate(line.text.data(), line.text.size(), line.text.size() + readable_after)
-            .get(doc));
+        parser_.iterate(text.data(), text.size(), text.size() + readable_after).get(doc));
     od::object root;
     SPANPROF_JSON_TRY(doc.get_object().get(root));
     for (auto field_result : root) {
@@ -70,7 +70,9 @@ class JsonLineParser {
       std::string_view key = key_of(field);
       if (key_is(key, "resourceSpans", "resource_spans")) {
         od::array resource_spans;
-        SPANPROF_JSON_TRY(field.value().get_array().get(resource_spans));
+        bool present = false;
+        SPANPROF_JSON_TRY(optional_array(field.value(), resource_spans, present));
+        if (!present) continue;
         for (auto element : resource_spans) {
           od::value value;
           SPANPROF_JSON_TRY(std::move(element).get(value));
@@ -98,7 +100,30 @@ class JsonLineParser {
 
   std::string_view key_of(od::field& field) const { return raw_text(field.key()); }
 
+  // proto3 JSON mapping: null stands for a field's default, so a null list is an
+  // empty one and a null message an unset one. present is false for null.
+  static error_code optional_array(od::value value, od::array& out, bool& present) {
+    od::json_type type;
+    SPANPROF_JSON_TRY(value.type().get(type));
+    present = type != od::json_type::null;
+    return present ? value.get_array().get(out) : simdjson::SUCCESS;
+  }
+
+  static error_code optional_object(od::value value, od::object& out, bool& present) {
+    od::json_type type;
+    SPANPROF_JSON_TRY(value.type().get(type));
+    present = type != od::json_type::null;
+    return present ? value.get_object().get(out) : simdjson::SUCCESS;
+  }
+
+  // A string field; null leaves out empty (the proto3 default).
   error_code raw_string(od::value value, std::string_view& out) const {
+    od::json_type type;
+    SPANPROF_JSON_TRY(value.type().get(type));
+    if (type == od::json_type::null) {
+      out = {};
+      return simdjson::SUCCESS;
+    }
     od::raw_json_string raw;
     SPANPROF_JSON_TRY(value.get_raw_json_string().get(raw));
     out = raw_text(raw);
@@ -156,8 +181,13 @@ class JsonLineParser {
   }
 
   // AnyValue: {"intValue": "5"} or {"intValue": 5} or {"stringValue": "x"}; the
-  // other kinds (double, bool, array, kvlist, bytes) are skipped.
+  // other kinds (double, bool, array, kvlist, bytes) are skipped. Whether a line
+  // decodes must not depend on which attributes are read (--tid-attribute): a
+  // value of any other shape leaves the attribute unset instead of failing.
   error_code read_scalar_value(od::value value, ScalarValue& out) {
+    od::json_type type;
+    SPANPROF_JSON_TRY(value.type().get(type));
+    if (type != od::json_type::object) return simdjson::SUCCESS;
     od::object object;
     SPANPROF_JSON_TRY(value.get_object().get(object));
     for (auto field_result : object) {
@@ -165,8 +195,12 @@ class JsonLineParser {
       SPANPROF_JSON_TRY(std::move(field_result).get(field));
       std::string_view key = key_of(field);
       if (key_is(key, "stringValue", "string_value")) {
+        od::value string_value = field.value();
+        od::json_type string_type;
+        SPANPROF_JSON_TRY(string_value.type().get(string_type));
+        if (string_type != od::json_type::string) continue;
         std::string_view text;
-        SPANPROF_JSON_TRY(field.value().get_string().get(text));
+        SPANPROF_JSON_TRY(string_value.get_string().get(text));
         out.text = text;
       } else if (key_is(key, "intValue", "int_value")) {
         od::value number = field.value();
@@ -193,7 +227,10 @@ class JsonLineParser {
   error_code read_key_value(od::value value, const Wanted& wanted, std::string_view& key,
                             ScalarValue& scalar) {
     od::object object;
-    SPANPROF_JSON_TRY(value.get_object().get(object));
+    bool present = false;
+    SPANPROF_JSON_TRY(optional_object(value, object, present));
+    key = {};
+    if (!present) return simdjson::SUCCESS;
     bool have_key = false;
     for (auto field_result : object) {
       od::field field;
@@ -213,7 +250,9 @@ class JsonLineParser {
 
   error_code parse_resource_spans(od::value value) {
     od::object object;
-    SPANPROF_JSON_TRY(value.get_object().get(object));
+    bool present = false;
+    SPANPROF_JSON_TRY(optional_object(value, object, present));
+    if (!present) return simdjson::SUCCESS;
     builder_.begin_resource();
     for (auto field_result : object) {
       od::field field;
@@ -225,7 +264,9 @@ class JsonLineParser {
                  // Before OTLP 0.15 (2022) the same list had this name.
                  key_is(key, "instrumentationLibrarySpans", "instrumentation_library_spans")) {
         od::array scope_spans;
-        SPANPROF_JSON_TRY(field.value().get_array().get(scope_spans));
+        bool present_list = false;
+        SPANPROF_JSON_TRY(optional_array(field.value(), scope_spans, present_list));
+        if (!present_list) continue;
         for (auto element : scope_spans) {
           od::value scope;
           SPANPROF_JSON_TRY(std::move(element).get(scope));
@@ -239,14 +280,18 @@ class JsonLineParser {
 
   error_code parse_resource(od::value value) {
     od::object object;
-    SPANPROF_JSON_TRY(value.get_object().get(object));
+    bool present = false;
+    SPANPROF_JSON_TRY(optional_object(value, object, present));
+    if (!present) return simdjson::SUCCESS;
     for (auto field_result : object) {
       od::field field;
       SPANPROF_JSON_TRY(std::move(field_result).get(field));
       std::string_view key = key_of(field);
       if (key != "attributes") continue;
       od::array attributes;
-      SPANPROF_JSON_TRY(field.value().get_array().get(attributes));
+      bool present_list = false;
+      SPANPROF_JSON_TRY(optional_array(field.value(), attributes, present_list));
+      if (!present_list) continue;
       auto wanted = [](std::string_view name) {
         return key_eq(name, "service.name") || key_eq(name, "process.pid");
       };
@@ -268,14 +313,18 @@ class JsonLineParser {
 
   error_code parse_scope_spans(od::value value) {
     od::object object;
-    SPANPROF_JSON_TRY(value.get_object().get(object));
+    bool present = false;
+    SPANPROF_JSON_TRY(optional_object(value, object, present));
+    if (!present) return simdjson::SUCCESS;
     for (auto field_result : object) {
       od::field field;
       SPANPROF_JSON_TRY(std::move(field_result).get(field));
       std::string_view key = key_of(field);
       if (key != "spans") continue;
       od::array spans;
-      SPANPROF_JSON_TRY(field.value().get_array().get(spans));
+      bool present_list = false;
+      SPANPROF_JSON_TRY(optional_array(field.value(), spans, present_list));
+      if (!present_list) continue;
       for (auto element : spans) {
         od::value span;
         SPANPROF_JSON_TRY(std::move(element).get(span));
@@ -295,7 +344,9 @@ class JsonLineParser {
 
   error_code parse_span(od::value value) {
     od::object object;
-    SPANPROF_JSON_TRY(value.get_object().get(object));
+    bool present = false;
+    SPANPROF_JSON_TRY(optional_object(value, object, present));
+    if (!present) return simdjson::SUCCESS;
     SpanFields span;
     bool have_trace_id = false;
     bool have_span_id = false;
@@ -307,7 +358,10 @@ class JsonLineParser {
       SPANPROF_JSON_TRY(std::move(field_result).get(field));
       std::string_view key = key_of(field);
       if (key_eq(key, "name")) {
-        SPANPROF_JSON_TRY(field.value().get_string().get(span.name));
+        od::value name = field.value();
+        od::json_type type;
+        SPANPROF_JSON_TRY(name.type().get(type));
+        if (type != od::json_type::null) SPANPROF_JSON_TRY(name.get_string().get(span.name));
       } else if (key_is(key, "traceId", "trace_id")) {
         std::string_view hex;
         SPANPROF_JSON_TRY(raw_string(field.value(), hex));
@@ -350,7 +404,9 @@ class JsonLineParser {
 
   error_code parse_span_attributes(od::value value, SpanFields& span) {
     od::array attributes;
-    SPANPROF_JSON_TRY(value.get_array().get(attributes));
+    bool present = false;
+    SPANPROF_JSON_TRY(optional_array(value, attributes, present));
+    if (!present) return simdjson::SUCCESS;
     auto wanted = [this](std::string_view name) {
       return builder_.role_of(name) != AttributeRole::kIgnored;
     };
@@ -399,7 +455,37 @@ std::string describe(error_code error) {
   }
 }
 
+std::string too_long_problem(size_t max_line_bytes) {
+  return "line longer than " + std::to_string(max_line_bytes) + " bytes, skipped";
+}
+
 }  // namespace
+
+Result<void> decode_otlp_json_document(std::string_view json, const SpanReaderOptions& options,
+                                       SpanSet& out, SpanReadStats& stats,
+                                       size_t max_line_bytes) {
+  if (json.find('\n') != std::string_view::npos) {
+    return make_error("a JSON Lines line cannot hold a newline");
+  }
+  if (json.size() > max_line_bytes) return make_error(too_long_problem(max_line_bytes));
+  // As LineSplitter does.
+  if (json.ends_with('\r')) json.remove_suffix(1);
+  if (is_blank(json)) return make_error("a blank line holds no TracesData (readers skip it)");
+  SpanBuilder builder("in-memory TracesData", options, out, stats);
+  builder.at_line(1);
+  ++stats.lines;
+  builder.begin_record();
+  // simdjson reads up to SIMDJSON_PADDING bytes past the end.
+  simdjson::padded_string padded(json);
+  JsonLineParser parser(builder);
+  if (error_code error = parser.parse(std::string_view(padded), simdjson::SIMDJSON_PADDING);
+      error) {
+    builder.discard_record();
+    ++stats.bad_lines;
+    return make_error(describe(error));
+  }
+  return {};
+}
 
 Result<void> read_otlp_json_lines(ByteSource& source, SpanBuilder& builder, SpanReadStats& stats,
                                   size_t max_line_bytes) {
@@ -414,13 +500,13 @@ Result<void> read_otlp_json_lines(ByteSource& source, SpanBuilder& builder, Span
     if (line.too_long) {
       ++stats.lines;
       ++stats.bad_lines;
-      builder.problem("line longer than " + std::to_string(max_line_bytes) + " bytes, skipped");
+      builder.problem(too_long_problem(max_line_bytes));
       continue;
     }
     if (is_blank(line.text)) continue;
     ++stats.lines;
     builder.begin_record();
-    if (error_code error = parser.parse(line, lines.readable_after_last_line()); error) {
+    if (error_code error = parser.parse(line.text, lines.readable_after_last_line()); error) {
       builder.discard_record();
       ++stats.bad_lines;
       builder.problem(describe(error));

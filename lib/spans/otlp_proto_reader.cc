@@ -3,8 +3,13 @@
 #include <google/protobuf/arena.h>
 #include <google/protobuf/stubs/logging.h>
 
+#include <algorithm>
 #include <array>
+#include <climits>
+#include <cstdint>
 #include <cstring>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "otlp_trace.pb.h"
@@ -109,7 +114,67 @@ Result<size_t> skip_bytes(ByteSource& source, size_t n) {
   return skipped;
 }
 
+// Reads a message of length bytes into message, growing it only as bytes
+// arrive: a length prefix is a claim, and a few bytes claiming 255 MiB must not
+// cost 255 MiB. Returns how many bytes were there (fewer than length at the end).
+Result<size_t> read_message(ByteSource& source, size_t length, std::string& message) {
+  constexpr size_t kChunk = size_t{1} << 20;
+  message.clear();
+  while (message.size() < length) {
+    size_t filled = message.size();
+    size_t want = std::min(kChunk, length - filled);
+    // Geometric growth keeps copying linear, never past the claimed length:
+    // memory stays within max(kChunk, twice the bytes actually read).
+    if (message.capacity() < filled + want) {
+      message.reserve(std::min(length, std::max(2 * message.capacity(), filled + want)));
+    }
+    message.resize(filled + want);
+    auto got = read_fully(source, std::span<char>(message.data() + filled, want));
+    if (!got) return std::unexpected(got.error());
+    message.resize(filled + *got);
+    if (*got < want) break;
+  }
+  return message.size();
+}
+
+// Parses and adds one message; false when it is not a TracesData message.
+bool add_message(std::string_view bytes, google::protobuf::Arena& arena, SpanBuilder& builder) {
+  if (bytes.size() > static_cast<size_t>(INT_MAX)) return false;
+  arena.Reset();
+  auto* traces = google::protobuf::Arena::CreateMessage<otlp::TracesData>(&arena);
+  if (!traces->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return false;
+  builder.begin_record();
+  add_traces_data(*traces, builder);
+  return true;
+}
+
+constexpr std::string_view kNotTracesData = "not a valid TracesData protobuf message";
+
+std::string over_limit_problem(uint64_t length, size_t max_message_bytes) {
+  return "message of " + std::to_string(length) + " bytes is over the limit of " +
+         std::to_string(max_message_bytes) + ", skipped";
+}
+
 }  // namespace
+
+Result<void> decode_otlp_proto_message(std::string_view bytes, const SpanReaderOptions& options,
+                                       SpanSet& out, SpanReadStats& stats,
+                                       size_t max_message_bytes) {
+  // The file format's 4-byte length, and the reader's limit.
+  if (bytes.size() > max_message_bytes || bytes.size() > UINT32_MAX) {
+    return make_error(over_limit_problem(bytes.size(), max_message_bytes));
+  }
+  google::protobuf::LogSilencer quiet;
+  google::protobuf::Arena arena;
+  SpanBuilder builder("in-memory TracesData", options, out, stats);
+  builder.at_offset(0);
+  ++stats.lines;
+  if (!add_message(bytes, arena, builder)) {
+    ++stats.bad_lines;
+    return make_error(std::string(kNotTracesData));
+  }
+  return {};
+}
 
 Result<void> read_otlp_proto_messages(ByteSource& source, SpanBuilder& builder,
                                       SpanReadStats& stats, size_t max_message_bytes) {
@@ -143,14 +208,12 @@ Result<void> read_otlp_proto_messages(ByteSource& source, SpanBuilder& builder,
                         std::to_string(*skipped) + " bytes left); rest of file ignored");
         return {};
       }
-      builder.problem("message of " + std::to_string(length) + " bytes is over the limit of " +
-                      std::to_string(max_message_bytes) + ", skipped");
+      builder.problem(over_limit_problem(length, max_message_bytes));
       offset += length;
       continue;
     }
 
-    message.resize(length);
-    auto body = read_fully(source, std::span<char>(message.data(), length));
+    auto body = read_message(source, length, message);
     if (!body) return std::unexpected(body.error());
     if (*body < length) {
       ++stats.bad_lines;
@@ -160,15 +223,10 @@ Result<void> read_otlp_proto_messages(ByteSource& source, SpanBuilder& builder,
     }
     offset += length;
 
-    arena.Reset();
-    auto* traces = google::protobuf::Arena::CreateMessage<otlp::TracesData>(&arena);
-    if (!traces->ParseFromArray(message.data(), static_cast<int>(length))) {
+    if (!add_message(message, arena, builder)) {
       ++stats.bad_lines;
-      builder.problem("not a valid TracesData protobuf message");
-      continue;
+      builder.problem(kNotTracesData);
     }
-    builder.begin_record();
-    add_traces_data(*traces, builder);
   }
 }
 

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <string>
+
 #include "profile/gzip.h"
 #include "profile/profile_builder.h"
 #include "profile_test_util.h"
@@ -96,6 +99,65 @@ TEST(ProfileText, RejectsDanglingLocation) {
   auto text = profile_to_text(profile.SerializeAsString());
   ASSERT_FALSE(text);
   EXPECT_NE(text.error().message.find("unknown location 5"), std::string::npos);
+}
+
+// fuzz: sample_values_overflow_int64. Sums are checked, not wrapped (UB).
+TEST(ProfileText, RejectsSampleValuesWhoseSumOverflows) {
+  pprof::Profile profile;
+  for (const char* text : {"", "cpu", "nanoseconds"}) profile.add_string_table(text);
+  auto* type = profile.add_sample_type();
+  type->set_type(1);
+  type->set_unit(2);
+  profile.add_sample()->add_value(INT64_MAX);
+  profile.add_sample()->add_value(1);
+  auto text = profile_to_text(profile.SerializeAsString());
+  ASSERT_FALSE(text);
+  EXPECT_EQ(text.error().message, "sum of cpu/nanoseconds sample values overflows int64");
+
+  profile.mutable_sample(1)->set_value(0, -1);
+  auto fits = profile_to_text(profile.SerializeAsString());
+  ASSERT_TRUE(fits) << fits.error().to_string();
+  EXPECT_NE(fits->find("totals: 9223372036854775806\n"), std::string::npos) << *fits;
+}
+
+// fuzz: quadratic_output_123_bytes.pb.gz. Samples name locations by id, so the
+// text can grow as (location references) x (lines per location): bounded.
+TEST(ProfileText, BoundsTextOfRepeatedDeepLocations) {
+  pprof::Profile profile;
+  for (const std::string& text : {std::string(), std::string("f"), std::string(1000, 'n')}) {
+    profile.add_string_table(text);
+  }
+  auto* function = profile.add_function();
+  function->set_id(1);
+  function->set_name(2);
+  auto* location = profile.add_location();
+  location->set_id(1);
+  for (int i = 0; i < 1000; ++i) location->add_line()->set_function_id(1);
+  // 1000 samples x 100 references x 1000 lines of 1 KB: 100 GB of text from ~120 KB.
+  for (int s = 0; s < 1000; ++s) {
+    auto* sample = profile.add_sample();
+    for (int i = 0; i < 100; ++i) sample->add_location_id(1);
+  }
+  std::string bytes = profile.SerializeAsString();
+  EXPECT_LT(bytes.size(), 200'000u);
+  auto text = profile_to_text(bytes);
+  ASSERT_FALSE(text);
+  EXPECT_NE(text.error().message.find("profile text would exceed 64 MiB"), std::string::npos)
+      << text.error().message;
+
+  // The same location, named a sensible number of times, renders.
+  profile.clear_sample();
+  profile.add_sample()->add_location_id(1);
+  auto small = profile_to_text(profile.SerializeAsString());
+  ASSERT_TRUE(small) << small.error().to_string();
+  EXPECT_GT(small->size(), 1000u * 1000u);
+
+  // Labels name strings by index too: 100000 of them naming the 1 KB string.
+  auto* labeled = profile.add_sample();
+  for (int i = 0; i < 100'000; ++i) labeled->add_label()->set_key(2);
+  auto labels = profile_to_text(profile.SerializeAsString());
+  ASSERT_FALSE(labels);
+  EXPECT_NE(labels.error().message.find("would exceed"), std::string::npos);
 }
 
 }  // namespace

@@ -2,8 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "receiver/content_decoding.h"
+#include "receiver/trace_sink.h"
 #include "receiver_test_util.h"
+#include "spans/span_reader.h"
 
 namespace spanprof::receiver {
 namespace {
@@ -48,6 +54,57 @@ TEST(CountJsonSpans, CountsAndRejects) {
                           "{\"resourceSpans\": [{\"scopeSpans\": [{\"spans\": {}}]}]}",
                           "{\"resourceSpans\": [7]}", "{\"a\": \"\xff\"}"}) {
     EXPECT_FALSE(count_json_spans(bad)) << bad;
+  }
+}
+
+// An accepted body must read back from the span file it is appended to: the
+// receiver answers 200 exactly when the span reader would count the record good.
+TEST(CountSpans, AcceptsExactlyWhatReadsBack) {
+  const std::string span =
+      R"({"traceId":"0123456789abcdef0123456789abcdef","spanId":"00000000000000a2",)";
+  const std::vector<std::pair<std::string, bool>> json_bodies = {
+      {make_json_request(2), true},
+      {R"({"resourceSpans":[{"scopeSpans":null}]})", true},
+      {R"({"resourceSpans":null})", true},
+      // An attribute read only under --tid-attribute must not decide the line.
+      {R"({"resourceSpans":[{"scopeSpans":[{"spans":[)" + span +
+           R"("startTimeUnixNano":"1","endTimeUnixNano":"2",)" +
+           R"("attributes":[{"key":"tid","value":5}]}]}]}]})",
+       true},
+      // Valid JSON, not OTLP: a time that is not an integer (fuzz: json_time_not_an_integer).
+      {R"({"resourceSpans":[{"scopeSpans":[{"spans":[)" + span +
+           R"("startTimeUnixNano":"1700000000000,00000","endTimeUnixNano":"1"}]}]}]})",
+       false},
+      {R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"name":7}]}]}]})", false},
+      {R"({"resourceSpans":[{"resource":[]}]})", false},
+  };
+  for (const auto& [body, accepted] : json_bodies) {
+    EXPECT_EQ(count_json_spans(body).has_value(), accepted) << body;
+    testing::TempDir dir;
+    auto sink = TraceSink::open(dir.path());
+    ASSERT_TRUE(sink);
+    ASSERT_TRUE((*sink)->append_json_line(json_line(body)));
+    for (const auto& options : {spans::SpanReaderOptions{}, spans::SpanReaderOptions{"tid"}}) {
+      spans::SpanSet set;
+      spans::SpanReadStats stats;
+      ASSERT_TRUE(spans::read_span_file(dir.file(kJsonFileName), options, set, stats));
+      EXPECT_EQ(stats.bad_lines == 0, accepted) << body;
+    }
+  }
+
+  auto request = make_request(2);
+  request.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans(0)->set_name(
+      "\xff not UTF-8");
+  for (const std::string& body : {make_request(2).SerializeAsString(), request.SerializeAsString(),
+                                  std::string("\x0a\x05")}) {
+    testing::TempDir dir;
+    auto sink = TraceSink::open(dir.path());
+    ASSERT_TRUE(sink);
+    ASSERT_TRUE((*sink)->append_protobuf(body));
+    spans::SpanSet set;
+    spans::SpanReadStats stats;
+    ASSERT_TRUE(spans::read_span_file(dir.file(kProtobufFileName), {}, set, stats));
+    EXPECT_EQ(count_protobuf_spans(body).has_value(), stats.bad_lines == 0);
   }
 }
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "span_test_util.h"
+#include "spans/otlp_json_reader.h"
 #include "spans/span_reader.h"
 
 namespace spanprof::spans {
@@ -431,6 +432,54 @@ TEST(OtlpJson, ProblemsAreCapped) {
   auto result = read_text(text);
   EXPECT_EQ(result.stats.bad_lines, 50u);
   EXPECT_EQ(result.stats.problems.size(), 20u);
+}
+
+// The receiver validates a body with decode_otlp_json_document before appending
+// it as a line: the two must agree on every line (fuzz: json_time_not_an_integer).
+TEST(OtlpJson, InMemoryDocumentDecodesAsALineOfAFile) {
+  JsonSpan comma_time;
+  comma_time.start = R"("1700000000000,00000")";
+  JsonSpan tid_not_object;
+  tid_not_object.attributes = R"({"key":"tid","value":5},{"value":[1],"key":"tid"})";
+  const std::string lines[] = {
+      cpp_sdk_line(),
+      traces_line("", comma_time.json()),
+      traces_line("", tid_not_object.json()),
+      R"({"resourceSpans":null})",
+      R"({"resourceSpans":[null,{"resource":null,"scopeSpans":[{"spans":null}]}]})",
+      R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"name":null,"attributes":null}]}]}]})",
+      R"({"resourceSpans":{}})",
+      "42",
+      "{\"a\":\"\xff\"}",
+      "{} {}",
+  };
+  for (const std::string& line : lines) {
+    for (const auto& options : {SpanReaderOptions{}, SpanReaderOptions{"tid"}}) {
+      ReadResult file = read_text(line + "\n", options);
+      SpanSet set;
+      SpanReadStats stats;
+      auto decoded = decode_otlp_json_document(line, options, set, stats);
+      EXPECT_EQ(decoded.has_value(), file.stats.bad_lines == 0) << line;
+      EXPECT_EQ(stats.bad_lines, file.stats.bad_lines) << line;
+      EXPECT_EQ(stats.spans, file.stats.spans) << line;
+      EXPECT_EQ(stats.bad_spans, file.stats.bad_spans) << line;
+      EXPECT_EQ(set.spans.size(), file.set.spans.size()) << line;
+    }
+  }
+  SpanSet set;
+  SpanReadStats stats;
+  auto comma = decode_otlp_json_document(traces_line("", comma_time.json()), {}, set, stats);
+  ASSERT_FALSE(comma);
+  EXPECT_EQ(comma.error().message, "a number field does not hold an integer");
+  // Decoded as the file reader would see it: never a blank line nor two lines.
+  EXPECT_FALSE(decode_otlp_json_document(" \t", {}, set, stats));
+  EXPECT_FALSE(decode_otlp_json_document("{}\n{}", {}, set, stats));
+  // Proto3 JSON: null is the default, an empty list; an attribute value of
+  // another shape leaves the attribute unset, whatever --tid-attribute says.
+  for (int i : {2, 3, 4, 5}) {
+    EXPECT_TRUE(decode_otlp_json_document(lines[i], {}, set, stats)) << lines[i];
+    EXPECT_TRUE(decode_otlp_json_document(lines[i], {"tid"}, set, stats)) << lines[i];
+  }
 }
 
 TEST(SpanReader, EmptyFileHasNoSpans) {

@@ -1,9 +1,14 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
+#include <span>
 #include <string>
 
 #include "otlp_trace.pb.h"
 #include "span_test_util.h"
+#include "spans/otlp_proto_reader.h"
+#include "spans/span_builder.h"
 #include "spans/span_reader.h"
 
 namespace spanprof::spans {
@@ -200,6 +205,63 @@ TEST(OtlpProto, HugeLengthPastTheEnd) {
   EXPECT_EQ(result.set.spans.size(), 2u);
   EXPECT_EQ(result.stats.bad_lines, 1u);
   EXPECT_NE(result.stats.problems.at(0).find("runs past the end"), std::string::npos);
+}
+
+// Hands out bytes from memory and records the largest read asked of it.
+class RecordingSource final : public ByteSource {
+ public:
+  explicit RecordingSource(std::string bytes) : bytes_(std::move(bytes)) {}
+
+  Result<size_t> read(std::span<char> out) override {
+    largest_read = std::max(largest_read, out.size());
+    size_t n = std::min(out.size(), bytes_.size() - position_);
+    std::memcpy(out.data(), bytes_.data() + position_, n);
+    position_ += n;
+    return n;
+  }
+
+  size_t largest_read = 0;
+
+ private:
+  std::string bytes_;
+  size_t position_ = 0;
+};
+
+// fuzz: length_prefix_allocates_256mib. A length prefix is a claim: the buffer
+// grows with the bytes that arrive, not to the claimed size.
+TEST(OtlpProto, LengthPrefixIsNotTrustedForTheBuffer) {
+  std::string file = framed(sample_traces()) + std::string("\x0f\xff\xff\xf0\x0a", 5);
+  RecordingSource source(file);
+  SpanSet set;
+  SpanReadStats stats;
+  SpanReaderOptions options;
+  SpanBuilder builder("spans.pb", options, set, stats);
+  ASSERT_TRUE(read_otlp_proto_messages(source, builder, stats));
+  EXPECT_LE(source.largest_read, size_t{1} << 20);
+  EXPECT_EQ(set.spans.size(), 2u);
+  EXPECT_EQ(stats.lines, 2u);
+  EXPECT_EQ(stats.bad_lines, 1u);
+  ASSERT_EQ(stats.problems.size(), 1u);
+  EXPECT_EQ(stats.problems[0], "spans.pb: message at byte " +
+                                   std::to_string(framed(sample_traces()).size()) +
+                                   ": length 268435440 runs past the end of the file (1 bytes "
+                                   "left); rest of file ignored");
+}
+
+TEST(OtlpProto, InMemoryMessageDecodesAsInAFile) {
+  for (const std::string& message :
+       {sample_traces().SerializeAsString(), std::string(), std::string("\xff\xff\xff\xff\xff"),
+        std::string("\x0a\x05")}) {
+    ReadResult file = read_bytes(framed(message));
+    SpanSet set;
+    SpanReadStats stats;
+    auto decoded = decode_otlp_proto_message(message, {}, set, stats);
+    EXPECT_EQ(decoded.has_value(), file.stats.bad_lines == 0);
+    EXPECT_EQ(stats.lines, file.stats.lines);
+    EXPECT_EQ(stats.bad_lines, file.stats.bad_lines);
+    EXPECT_EQ(stats.spans, file.stats.spans);
+    EXPECT_EQ(set.spans.size(), file.set.spans.size());
+  }
 }
 
 TEST(OtlpProto, TruncatedLengthPrefix) {
