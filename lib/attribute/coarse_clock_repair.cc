@@ -4,6 +4,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "attribute/span_index.h"
+
 namespace spanprof::attribute {
 
 namespace {
@@ -15,22 +17,6 @@ constexpr double kCoarseShare = 0.9;
 
 bool on_whole_millisecond(const spans::Span& span) {
   return span.start_unix_ns % kMillisecond == 0;
-}
-
-// The OS thread a span is placed on, as SpanIndex places it.
-bool thread_of(const spans::SpanSet& set, const spans::Span& span, uint64_t& key) {
-  uint32_t pid = set.resources[span.resource_index].pid.value_or(0);
-  uint32_t tid = 0;
-  if (span.os_tid) {
-    tid = *span.os_tid;
-  } else if (pid != 0 && span.runtime_thread_id && *span.runtime_thread_id > 0 &&
-             *span.runtime_thread_id < (1 << 22)) {
-    tid = static_cast<uint32_t>(*span.runtime_thread_id);
-  } else {
-    return false;
-  }
-  key = (static_cast<uint64_t>(pid) << 32) | tid;
-  return true;
 }
 
 // "start of `later` >= start of `earlier` + gap": a difference constraint
@@ -83,8 +69,7 @@ CoarseClockStats repair_coarse_clocks(spans::SpanSet& set, const SpanTree& tree)
     if (tree.is_dropped(i)) continue;
     ++total[span.resource_index];
     if (on_whole_millisecond(span)) ++whole_ms[span.resource_index];
-    uint64_t key = 0;
-    if (thread_of(set, span, key)) by_thread[key].push_back(i);
+    if (auto thread = thread_of_span(set, span)) by_thread[thread->key].push_back(i);
   }
   std::vector<bool> coarse_resource(set.resources.size(), false);
   for (size_t r = 0; r < set.resources.size(); ++r) {

@@ -10,27 +10,30 @@ namespace {
 constexpr int64_t kMaxOsTid = 1 << 22;
 }  // namespace
 
+std::optional<SpanThread> thread_of_span(const spans::SpanSet& set, const spans::Span& span) {
+  uint32_t pid = set.resources[span.resource_index].pid.value_or(0);
+  if (span.os_tid) return SpanThread{thread_key(pid, *span.os_tid), false};
+  // thread.id is a runtime-managed id. Keyed by (pid, id), it only ever
+  // matches samples of a thread with that tid in that very process: the
+  // capture proves it is an OS thread of the process, or it never matches.
+  if (pid != 0 && span.runtime_thread_id && *span.runtime_thread_id > 0 &&
+      *span.runtime_thread_id < kMaxOsTid) {
+    return SpanThread{thread_key(pid, static_cast<uint32_t>(*span.runtime_thread_id)), true};
+  }
+  return std::nullopt;
+}
+
 SpanIndex::SpanIndex(const spans::SpanSet& set, const SpanTree& tree)
     : set_(set), tree_(tree), placed_(set.spans.size(), false) {
   for (uint32_t i = 0; i < set.spans.size(); ++i) {
     if (tree.is_dropped(i)) continue;
-    const spans::Span& span = set.spans[i];
-    uint32_t pid = set.resources[span.resource_index].pid.value_or(0);
-    uint32_t tid = 0;
-    if (span.os_tid) {
-      tid = *span.os_tid;
-    } else if (pid != 0 && span.runtime_thread_id && *span.runtime_thread_id > 0 &&
-               *span.runtime_thread_id < kMaxOsTid) {
-      // thread.id is a runtime-managed id. Keyed by (pid, id), it only ever
-      // matches samples of a thread with that tid in that very process: the
-      // capture proves it is an OS thread of the process, or it never matches.
-      tid = static_cast<uint32_t>(*span.runtime_thread_id);
-      ++stats_.spans_by_runtime_thread_id;
-    } else {
+    std::optional<SpanThread> thread = thread_of_span(set, set.spans[i]);
+    if (!thread) {
       ++stats_.spans_without_thread;
       continue;
     }
-    timelines_[thread_key(pid, tid)].spans.push_back(i);
+    if (thread->by_runtime_thread_id) ++stats_.spans_by_runtime_thread_id;
+    timelines_[thread->key].spans.push_back(i);
     placed_[i] = true;
     ++stats_.indexed_spans;
   }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <queue>
 #include <set>
 #include <unordered_map>
@@ -24,6 +25,21 @@ struct SpanIndexStats {
   uint64_t ambiguous_spans = 0;  // overlap a non-ancestor on the same thread (async runtimes)
   uint64_t threads = 0;
 };
+
+// The index's key of a thread: (pid, tid), pid 0 when the span's resource
+// has no process.pid.
+inline uint64_t thread_key(uint32_t pid, uint32_t tid) {
+  return (static_cast<uint64_t>(pid) << 32) | tid;
+}
+
+// The thread a span runs on, as the index keys it.
+struct SpanThread {
+  uint64_t key = 0;
+  bool by_runtime_thread_id = false;  // from thread.id rather than an OS tid attribute
+};
+
+// nullopt when the span has no usable thread id.
+std::optional<SpanThread> thread_of_span(const spans::SpanSet& set, const spans::Span& span);
 
 struct SpanMatch {
   uint32_t innermost = kNoSpan;
@@ -64,9 +80,6 @@ class SpanIndex {
     int64_t last_time = INT64_MIN;
   };
 
-  static uint64_t thread_key(uint32_t pid, uint32_t tid) {
-    return (static_cast<uint64_t>(pid) << 32) | tid;
-  }
   const ActiveKey* advance(Timeline& timeline, int64_t unix_ns);
   void count_ambiguous(const Timeline& timeline);
 
