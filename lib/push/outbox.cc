@@ -1,0 +1,265 @@
+#include "push/outbox.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <simdjson.h>
+#include <string_view>
+#include <system_error>
+
+#include <fmt/format.h>
+
+namespace spanprof::push {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kBodySuffix = ".body";
+constexpr std::string_view kInfoSuffix = ".json";
+
+struct KindName {
+  BatchKind kind;
+  const char* name;
+};
+constexpr KindName kKindNames[] = {
+    {BatchKind::kPyroscopePush, "pyroscope-push"},
+    {BatchKind::kPyroscopeIngest, "pyroscope-ingest"},
+    {BatchKind::kOtlpTraces, "otlp-traces"},
+};
+
+std::string json_escaped(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += '"';
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string info_json(const BatchInfo& info) {
+  return fmt::format(
+      "{{\"schema\":\"spanprof.outbox/1\",\"id\":{},\"kind\":\"{}\",\"path_and_query\":{},"
+      "\"content_type\":{},\"profiles\":{},\"samples\":{},\"spans\":{},"
+      "\"window_start_ns\":{},\"window_end_ns\":{},\"body_bytes\":{}}}\n",
+      json_escaped(info.id), batch_kind_name(info.kind), json_escaped(info.path_and_query),
+      json_escaped(info.content_type), info.profiles, info.samples, info.spans,
+      info.window_start_ns, info.window_end_ns, info.body_bytes);
+}
+
+Error io_error(std::string_view what, const std::string& path, int err) {
+  return Error{fmt::format("cannot {}: {}", what, std::strerror(err)), path,
+               "check the directory's permissions and free space"};
+}
+
+// Writes bytes to path through path.tmp, fsyncs, renames.
+Result<void> write_durably(const std::string& path, std::string_view bytes) {
+  std::string temporary = path + ".tmp";
+  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return std::unexpected(io_error("create", temporary, errno));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      ::unlink(temporary.c_str());
+      return std::unexpected(io_error("write", temporary, err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    int err = errno;
+    ::close(fd);
+    ::unlink(temporary.c_str());
+    return std::unexpected(io_error("sync", temporary, err));
+  }
+  ::close(fd);
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(temporary.c_str());
+    return std::unexpected(io_error("rename into place", path, err));
+  }
+  return {};
+}
+
+void sync_directory(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+bool valid_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           c == '-' || c == '_';
+  });
+}
+
+Result<BatchInfo> parse_info(const std::string& path, const std::string& text) {
+  auto bad = [&](std::string_view what) {
+    return std::unexpected(Error{fmt::format("damaged outbox entry: {}", what), path,
+                                 "delete it to drop this batch, or push again with --reshape"});
+  };
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(text).get(root) != simdjson::SUCCESS) return bad("not JSON");
+  BatchInfo info;
+  std::string_view text_value;
+  if (root["schema"].get(text_value) != simdjson::SUCCESS || text_value != "spanprof.outbox/1") {
+    return bad("schema is not spanprof.outbox/1");
+  }
+  if (root["id"].get(text_value) != simdjson::SUCCESS || !valid_id(text_value)) return bad("id");
+  info.id = std::string(text_value);
+  if (root["kind"].get(text_value) != simdjson::SUCCESS) return bad("kind");
+  auto kind = std::find_if(std::begin(kKindNames), std::end(kKindNames),
+                           [&](const KindName& k) { return text_value == k.name; });
+  if (kind == std::end(kKindNames)) return bad(fmt::format("unknown kind \"{}\"", text_value));
+  info.kind = kind->kind;
+  if (root["path_and_query"].get(text_value) != simdjson::SUCCESS) return bad("path_and_query");
+  info.path_and_query = std::string(text_value);
+  if (root["content_type"].get(text_value) != simdjson::SUCCESS) return bad("content_type");
+  info.content_type = std::string(text_value);
+  struct U64Field {
+    const char* name;
+    uint64_t* target;
+  };
+  for (U64Field field : {U64Field{"profiles", &info.profiles}, U64Field{"samples", &info.samples},
+                         U64Field{"spans", &info.spans}, U64Field{"body_bytes", &info.body_bytes}}) {
+    if (root[field.name].get(*field.target) != simdjson::SUCCESS) return bad(field.name);
+  }
+  if (root["window_start_ns"].get(info.window_start_ns) != simdjson::SUCCESS) {
+    return bad("window_start_ns");
+  }
+  if (root["window_end_ns"].get(info.window_end_ns) != simdjson::SUCCESS) {
+    return bad("window_end_ns");
+  }
+  return info;
+}
+
+Result<std::string> read_whole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::unexpected(io_error("open", path, errno));
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return std::unexpected(io_error("read", path, errno));
+  return bytes;
+}
+
+}  // namespace
+
+const char* batch_kind_name(BatchKind kind) {
+  for (const KindName& k : kKindNames) {
+    if (k.kind == kind) return k.name;
+  }
+  return "unknown";
+}
+
+Outbox::Outbox(std::string capture_dir) : path_((fs::path(capture_dir) / "outbox").string()) {}
+
+Result<void> Outbox::write(const Batch& batch) {
+  if (!valid_id(batch.info.id)) {
+    return make_error(fmt::format("invalid outbox batch id \"{}\"", batch.info.id), path_);
+  }
+  std::error_code ec;
+  fs::create_directories(path_, ec);
+  if (ec) return make_error(fmt::format("cannot create the outbox: {}", ec.message()), path_);
+  BatchInfo info = batch.info;
+  info.body_bytes = batch.body.size();
+  std::string base = (fs::path(path_) / info.id).string();
+  if (auto ok = write_durably(base + std::string(kBodySuffix), batch.body); !ok) return ok;
+  if (auto ok = write_durably(base + std::string(kInfoSuffix), info_json(info)); !ok) return ok;
+  sync_directory(path_);
+  return {};
+}
+
+Result<std::vector<BatchInfo>> Outbox::pending() const {
+  std::vector<BatchInfo> batches;
+  std::error_code ec;
+  if (!fs::exists(path_, ec)) return batches;
+  std::vector<std::string> bodies;
+  std::vector<std::string> infos;
+  for (fs::directory_iterator it(path_, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.ends_with(kBodySuffix)) bodies.push_back(name.substr(0, name.size() - kBodySuffix.size()));
+    if (name.ends_with(kInfoSuffix)) infos.push_back(name.substr(0, name.size() - kInfoSuffix.size()));
+    if (name.ends_with(".tmp")) fs::remove(it->path(), ec);  // an interrupted write
+  }
+  if (ec) return make_error(fmt::format("cannot list the outbox: {}", ec.message()), path_);
+  std::sort(infos.begin(), infos.end());
+  for (const std::string& stem : bodies) {
+    if (!std::binary_search(infos.begin(), infos.end(), stem)) {
+      std::error_code ignored;
+      fs::remove(fs::path(path_) / (stem + std::string(kBodySuffix)), ignored);
+    }
+  }
+  for (const std::string& stem : infos) {
+    std::string info_path = (fs::path(path_) / (stem + std::string(kInfoSuffix))).string();
+    auto text = read_whole(info_path);
+    if (!text) return std::unexpected(text.error());
+    auto info = parse_info(info_path, *text);
+    if (!info) return std::unexpected(info.error());
+    if (info->id != stem) {
+      return make_error(fmt::format("outbox entry names batch \"{}\"", info->id), info_path,
+                        "delete it to drop this batch, or push again with --reshape");
+    }
+    batches.push_back(std::move(*info));
+  }
+  return batches;
+}
+
+Result<std::string> Outbox::read_body(const BatchInfo& info) const {
+  std::string body_path = (fs::path(path_) / (info.id + std::string(kBodySuffix))).string();
+  auto body = read_whole(body_path);
+  if (!body) return body;
+  if (body->size() != info.body_bytes) {
+    return make_error(fmt::format("outbox body has {} bytes, its entry says {}", body->size(),
+                                  info.body_bytes),
+                      body_path, "delete the batch's two files, or push again with --reshape");
+  }
+  return body;
+}
+
+Result<void> Outbox::acknowledge(const BatchInfo& info) {
+  fs::path base = fs::path(path_) / info.id;
+  std::error_code ec;
+  fs::remove(base.string() + std::string(kInfoSuffix), ec);
+  if (ec) return make_error(fmt::format("cannot remove a delivered batch: {}", ec.message()), base.string());
+  fs::remove(base.string() + std::string(kBodySuffix), ec);
+  sync_directory(path_);
+  return {};
+}
+
+Result<void> Outbox::clear() {
+  auto batches = pending();
+  if (!batches) return std::unexpected(batches.error());
+  for (const BatchInfo& info : *batches) {
+    if (auto ok = acknowledge(info); !ok) return ok;
+  }
+  return {};
+}
+
+}  // namespace spanprof::push
