@@ -1,23 +1,68 @@
 #include "attribute/span_tree.h"
 
-#include <unordered_map>
+#include <cstring>
 
 namespace spanprof::attribute {
 
 namespace {
 
-struct SpanKey {
-  uint64_t span_id;
-  spans::TraceId trace_id;
-  bool operator==(const SpanKey&) const = default;
-};
+uint64_t mix(uint64_t x) {
+  // murmur3's 64-bit finalizer: sequential ids spread over the table too.
+  x ^= x >> 33;
+  x *= 0xFF51AFD7ED558CCDull;
+  x ^= x >> 33;
+  x *= 0xC4CEB9FE1A85EC53ull;
+  x ^= x >> 33;
+  return x;
+}
 
-struct SpanKeyHash {
-  size_t operator()(const SpanKey& key) const {
-    uint64_t h = key.span_id * 0x9E3779B97F4A7C15ull;
-    for (uint8_t byte : key.trace_id) h = (h ^ byte) * 0x100000001B3ull;
-    return static_cast<size_t>(h);
+uint64_t key_hash(uint64_t span_id, const spans::TraceId& trace_id) {
+  uint64_t high = 0;
+  uint64_t low = 0;
+  std::memcpy(&high, trace_id.data(), 8);
+  std::memcpy(&low, trace_id.data() + 8, 8);
+  return mix(span_id ^ mix(high ^ (low * 0x9E3779B97F4A7C15ull)));
+}
+
+// (trace id, span id) -> index of the first span with that key. Open
+// addressing over span indices, the keys read from the spans themselves: one
+// 4-byte slot per entry keeps a million spans' lookups in cache far better
+// than node-based maps.
+class SpanIdTable {
+ public:
+  explicit SpanIdTable(const std::vector<spans::Span>& spans) : spans_(spans) {
+    size_t capacity = 16;
+    while (capacity < spans.size() * 2) capacity *= 2;
+    slots_.assign(capacity, kEmpty);
+    mask_ = capacity - 1;
   }
+
+  // Inserts span i; false when a span with the same key is already there.
+  bool insert(uint32_t i) {
+    const spans::Span& span = spans_[i];
+    for (size_t slot = key_hash(span.span_id, span.trace_id) & mask_;; slot = (slot + 1) & mask_) {
+      uint32_t at = slots_[slot];
+      if (at == kEmpty) {
+        slots_[slot] = i;
+        return true;
+      }
+      if (spans_[at].span_id == span.span_id && spans_[at].trace_id == span.trace_id) return false;
+    }
+  }
+
+  uint32_t find(uint64_t span_id, const spans::TraceId& trace_id) const {
+    for (size_t slot = key_hash(span_id, trace_id) & mask_;; slot = (slot + 1) & mask_) {
+      uint32_t at = slots_[slot];
+      if (at == kEmpty) return kNoSpan;
+      if (spans_[at].span_id == span_id && spans_[at].trace_id == trace_id) return at;
+    }
+  }
+
+ private:
+  static constexpr uint32_t kEmpty = kNoSpan;
+  const std::vector<spans::Span>& spans_;
+  std::vector<uint32_t> slots_;
+  size_t mask_ = 0;
 };
 
 }  // namespace
@@ -30,11 +75,9 @@ SpanTree::SpanTree(const spans::SpanSet& set) {
   root_.assign(n, kNoSpan);
   dropped_.assign(n, false);
 
-  std::unordered_map<SpanKey, uint32_t, SpanKeyHash> by_id;
-  by_id.reserve(n);
+  SpanIdTable by_id(all);
   for (uint32_t i = 0; i < n; ++i) {
-    auto [it, inserted] = by_id.emplace(SpanKey{all[i].span_id, all[i].trace_id}, i);
-    if (!inserted) {
+    if (!by_id.insert(i)) {
       dropped_[i] = true;
       ++stats_.duplicate_span_ids;
     }
@@ -45,10 +88,10 @@ SpanTree::SpanTree(const spans::SpanSet& set) {
   for (uint32_t i = 0; i < n; ++i) {
     const spans::Span& span = all[i];
     if (dropped_[i] || span.parent_span_id == 0 || span.parent_is_remote) continue;
-    auto it = by_id.find(SpanKey{span.parent_span_id, span.trace_id});
-    if (it == by_id.end() || it->second == i) continue;
-    if (all[it->second].resource_index != span.resource_index) continue;
-    parent_[i] = it->second;
+    uint32_t parent = by_id.find(span.parent_span_id, span.trace_id);
+    if (parent == kNoSpan || parent == i) continue;
+    if (all[parent].resource_index != span.resource_index) continue;
+    parent_[i] = parent;
   }
 
   // Depth and root, iteratively; a chain that returns to a span in progress is
