@@ -12,26 +12,37 @@ bool later(const QueuedRecord& a, const QueuedRecord& b) {
   return a.sequence > b.sequence;
 }
 
-constexpr size_t kSpareLimit = 1024;
-// Larger buffers (dwarf stack copies) are freed, so spares stay small.
-constexpr size_t kSpareMaxWords = 512;
+// Recycled buffers are kept up to this many bytes in all: enough for a round of
+// dwarf samples (8 KB stack copies), small next to the queue's own cap.
+constexpr size_t kSpareMaxBytes = 8 << 20;
+constexpr size_t kSpareMaxBufferBytes = 128 << 10;
 
 }  // namespace
+
+void RecordBuffer::assign(std::span<const std::byte> bytes) {
+  size_t words = (bytes.size() + 7) / 8;
+  if (words > capacity_words_) {
+    words_.reset(new uint64_t[words]);  // default-initialized: no zeroing
+    capacity_words_ = words;
+  }
+  if (!bytes.empty()) std::memcpy(words_.get(), bytes.data(), bytes.size());
+  size_ = bytes.size();
+}
 
 OrderedQueue::OrderedQueue(Sink sink, size_t max_bytes) : sink_(std::move(sink)), max_bytes_(max_bytes) {}
 
 void OrderedQueue::push(uint64_t time, std::span<const std::byte> record, uint64_t file_offset) {
   QueuedRecord entry;
   if (!spare_.empty()) {
-    entry.words = std::move(spare_.back());
+    entry.buffer = std::move(spare_.back());
+    spare_bytes_ -= entry.buffer.capacity_bytes();
     spare_.pop_back();
   }
   entry.time = time;
   entry.sequence = next_sequence_++;
   entry.file_offset = file_offset;
   entry.size = static_cast<uint32_t>(record.size());
-  entry.words.resize((record.size() + 7) / 8);
-  if (!record.empty()) std::memcpy(entry.words.data(), record.data(), record.size());
+  entry.buffer.assign(record);
   bytes_ += record.size() + sizeof(QueuedRecord);
   max_time_ = std::max(max_time_, time);
   heap_.push_back(std::move(entry));
@@ -50,7 +61,11 @@ void OrderedQueue::pop_one() {
   heap_.pop_back();
   bytes_ -= entry.size + sizeof(QueuedRecord);
   sink_(entry);
-  if (spare_.size() < kSpareLimit && entry.words.capacity() <= kSpareMaxWords) spare_.push_back(std::move(entry.words));
+  size_t capacity = entry.buffer.capacity_bytes();
+  if (capacity <= kSpareMaxBufferBytes && spare_bytes_ + capacity <= kSpareMaxBytes) {
+    spare_bytes_ += capacity;
+    spare_.push_back(std::move(entry.buffer));
+  }
 }
 
 void OrderedQueue::finished_round() {

@@ -7,21 +7,36 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <vector>
 
 namespace spanprof::perfdata {
+
+// A record's bytes, 8-byte aligned. Unlike std::vector it does not zero what it
+// allocates: every byte is overwritten by the copy (dwarf samples are 8 KB each).
+class RecordBuffer {
+ public:
+  void assign(std::span<const std::byte> bytes);
+  std::span<const std::byte> bytes() const {
+    return std::as_bytes(std::span<const uint64_t>(words_.get(), capacity_words_)).first(size_);
+  }
+  size_t capacity_bytes() const { return capacity_words_ * 8; }
+
+ private:
+  std::unique_ptr<uint64_t[]> words_;
+  size_t capacity_words_ = 0;
+  size_t size_ = 0;
+};
 
 struct QueuedRecord {
   uint64_t time = 0;
   uint64_t sequence = 0;  // file order, breaks ties
   uint64_t file_offset = 0;
   uint32_t size = 0;
-  std::vector<uint64_t> words;  // the record's bytes, 8-byte aligned
+  RecordBuffer buffer;
 
-  std::span<const std::byte> bytes() const {
-    return std::as_bytes(std::span<const uint64_t>(words)).first(size);
-  }
+  std::span<const std::byte> bytes() const { return buffer.bytes(); }
 };
 
 class OrderedQueue {
@@ -47,7 +62,8 @@ class OrderedQueue {
   Sink sink_;
   size_t max_bytes_;
   std::vector<QueuedRecord> heap_;  // min-heap on (time, sequence)
-  std::vector<std::vector<uint64_t>> spare_;  // recycled buffers
+  std::vector<RecordBuffer> spare_;  // recycled buffers
+  size_t spare_bytes_ = 0;
   size_t bytes_ = 0;
   uint64_t next_sequence_ = 0;
   uint64_t max_time_ = 0;
