@@ -89,6 +89,38 @@ void print_spans(const join::SpanReport& spans, const join::JoinReport& report, 
   }
 }
 
+// Dwarf captures: frames found, then every non-zero reason an unwind stopped early.
+void print_unwind(const unwind::UnwindStats& unwind, bool quiet) {
+  if (unwind.samples == 0 && unwind.samples_without_registers == 0 &&
+      unwind.samples_other_arch == 0) {
+    return;
+  }
+  if (!quiet) {
+    fmt::print("  unwind     {} samples unwound with dwarf, {} return addresses, {} CFI rules\n",
+               grouped(unwind.samples), grouped(unwind.frames), grouped(unwind.rules));
+  }
+  auto stop = [](uint64_t value, std::string_view why) {
+    if (value > 0) fmt::print("  unwind     {} stacks stopped early: {}\n", grouped(value), why);
+  };
+  stop(unwind.stop_stack_exhausted, "the stack copy ended (record with a larger --call-graph dwarf,SIZE)");
+  stop(unwind.stop_no_binary, "binary missing, changed or not a file ([vdso] of another kernel)");
+  stop(unwind.stop_no_cfi, "no .eh_frame/.debug_frame for the address");
+  stop(unwind.stop_jit, "JIT or anonymous code");
+  stop(unwind.stop_no_mapping, "address outside every mapping");
+  stop(unwind.stop_missing_register, "a needed register was not recorded");
+  stop(unwind.stop_bad_cfi, "unreadable or unsupported CFI");
+  stop(unwind.stop_depth_cap, "depth cap of 512 frames");
+  stop(unwind.stop_sp_not_increasing, "stack pointer did not increase (corrupt stack)");
+  if (unwind.samples_without_registers > 0) {
+    fmt::print("  unwind     {} samples without user registers kept only their sampled address\n",
+               grouped(unwind.samples_without_registers));
+  }
+  if (unwind.samples_other_arch > 0) {
+    fmt::print("  unwind     {} samples not unwound: only x86_64 is unwound (32-bit or other CPU)\n",
+               grouped(unwind.samples_other_arch));
+  }
+}
+
 }  // namespace
 
 void print_join_report(const join::JoinReport& report, bool quiet) {
@@ -134,6 +166,7 @@ void print_join_report(const join::JoinReport& report, bool quiet) {
   counter(report.stacks.guest_frames_skipped, "guest (VM) frames skipped");
   counter(report.symbols.binaries_missing, "binaries not found: their frames keep raw addresses");
   counter(report.symbols.binaries_mismatched, "binaries changed since recording: their frames keep raw addresses");
+  print_unwind(report.stacks.unwind, quiet);
   if (report.spans) print_spans(*report.spans, report, quiet);
   if (!quiet && read.skipped_records > 0) {
     fmt::print("  skipped    {} records of types spanprof does not use\n", grouped(read.skipped_records));

@@ -7,6 +7,10 @@ Cases:
   join-fp     ~100k samples, frame-pointer stacks: `spanprof join` (lines and
               inlines) vs `perf script` (no lines) and `perf script -F +srcline`
               (lines; run for a bounded time and compared as samples/s).
+  join-dwarf  the demo recorded with --call-graph dwarf (8 KB of stack per sample):
+              `spanprof join` (unwinds with its own libdw CFI loop) vs `perf script`
+              (unwinds too) on the same file (target >= 5x); also the same workload
+              recorded with frame pointers, for the cost in file size and join time.
   join-1gb    a ~1 GB capture (--call-graph dwarf, 8 KB of stack per sample):
               peak RSS of spanprof join (target < 100 MB), vs perf script.
   spans-1m    a capture with 1M+ spans: join with spans vs the same capture
@@ -112,6 +116,46 @@ def case_join_fp(args, work):
             "srcline_samples_per_s": rate_src}
 
 
+def case_join_dwarf(args, work):
+    # 4999 Hz: enough samples (~40k on an idle 2-CPU machine) that the cost per
+    # sample, not start-up, decides the ratio.
+    seconds = 800 if args.quick else 2000
+    demo_args = [args.demo, "--duration-ms", str(seconds), "--threads", "3"]
+    capture = os.path.join(work, "dwarf-bench.data")
+    record(capture, demo_args, ["-F", "4999", "--call-graph", "dwarf"])
+    fp_capture = os.path.join(work, "fp-bench.data")
+    record(fp_capture, demo_args, ["-F", "4999", "-g"])
+    summary = count_samples(args.spanprof, capture, work)
+    samples = summary["samples"]
+    unwind = summary.get("unwind") or {}
+    size_mb = os.path.getsize(capture) / 2**20
+    fp_size_mb = os.path.getsize(fp_capture) / 2**20
+    fp_samples = count_samples(args.spanprof, fp_capture, work)["samples"]
+    print(f"join-dwarf: {samples} samples, {size_mb:.1f} MB ({size_mb * 2**10 / samples:.1f} KB "
+          f"per sample); the same workload with fp: {fp_samples} samples, {fp_size_mb:.2f} MB")
+    print(f"  {unwind.get('frames', 0)} return addresses unwound from "
+          f"{unwind.get('cfi_rules', 0)} distinct CFI rules")
+    out = os.path.join(work, "dwarf-bench.pb.gz")
+    join_wall, join_rss = best_of(3, [args.spanprof, "join", "--perf-data", capture, "-o", out,
+                                      "-q"])
+    fp_wall, fp_rss = best_of(3, [args.spanprof, "join", "--perf-data", fp_capture, "-o", out,
+                                  "-q"])
+    script_wall, script_rss = best_of(3, ["perf", "script", "-i", capture])
+    line("spanprof join, dwarf capture", join_wall, join_rss,
+         f"{samples / join_wall:,.0f} samples/s")
+    line("perf script, same dwarf capture (unwinds)", script_wall, script_rss,
+         f"{samples / script_wall:,.0f} samples/s")
+    line("spanprof join, fp capture of the same workload", fp_wall, fp_rss,
+         f"{fp_samples / fp_wall:,.0f} samples/s")
+    print(f"  ratio: spanprof join is {script_wall / join_wall:.1f}x faster than perf script on "
+          f"the dwarf capture (target >= 5x); dwarf files are {size_mb / fp_size_mb:.0f}x fp's")
+    os.remove(capture)
+    return {"samples": samples, "size_mb": size_mb, "fp_size_mb": fp_size_mb,
+            "join_s": join_wall, "join_rss_mib": join_rss, "fp_join_s": fp_wall,
+            "perf_script_s": script_wall, "perf_script_rss_mib": script_rss,
+            "ratio": script_wall / join_wall}
+
+
 def case_join_1gb(args, work):
     capture = os.path.join(work, "dwarf.data")
     record(capture, [args.demo, "--duration-ms", "7000", "--threads", "3"],
@@ -190,14 +234,14 @@ def main():
     parser.add_argument("--spanprof", required=True)
     parser.add_argument("--demo", required=True)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", choices=["join-fp", "join-1gb", "spans-1m", "run"])
+    parser.add_argument("--only", choices=["join-fp", "join-dwarf", "join-1gb", "spans-1m", "run"])
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="spanprof-bench-", dir=os.environ.get("BENCH_DIR"))
     results = {"machine": f"{os.cpu_count()} CPUs, {os.uname().release}"}
     try:
-        cases = {"join-fp": case_join_fp, "spans-1m": case_spans_1m, "join-1gb": case_join_1gb,
-                 "run": case_run}
+        cases = {"join-fp": case_join_fp, "join-dwarf": case_join_dwarf,
+                 "spans-1m": case_spans_1m, "join-1gb": case_join_1gb, "run": case_run}
         for name, case in cases.items():
             if args.only and name != args.only:
                 continue

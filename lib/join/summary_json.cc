@@ -152,6 +152,34 @@ void write_spans(JsonWriter& json, const SpanReport& spans) {
   json.end_object();
 }
 
+// Dwarf captures only (`--call-graph dwarf`): how far the unwinder got and why it stopped.
+void write_unwind(JsonWriter& json, const unwind::UnwindStats& unwind) {
+  if (unwind.samples == 0 && unwind.samples_without_registers == 0 &&
+      unwind.samples_other_arch == 0) {
+    json.null_field("unwind");
+    return;
+  }
+  json.begin_object("unwind");
+  json.field("samples", unwind.samples);
+  json.field("samples_without_registers", unwind.samples_without_registers);
+  json.field("samples_other_arch", unwind.samples_other_arch);
+  json.field("frames", unwind.frames);
+  json.field("cfi_rules", unwind.rules);
+  json.begin_object("stops");
+  json.field("end_of_stack", unwind.end_of_stack);
+  json.field("no_mapping", unwind.stop_no_mapping);
+  json.field("jit", unwind.stop_jit);
+  json.field("no_binary", unwind.stop_no_binary);
+  json.field("no_cfi", unwind.stop_no_cfi);
+  json.field("stack_copy_exhausted", unwind.stop_stack_exhausted);
+  json.field("missing_register", unwind.stop_missing_register);
+  json.field("bad_cfi", unwind.stop_bad_cfi);
+  json.field("depth_cap", unwind.stop_depth_cap);
+  json.field("sp_not_increasing", unwind.stop_sp_not_increasing);
+  json.end_object();
+  json.end_object();
+}
+
 }  // namespace
 
 std::string summary_json(const JoinReport& report) {
@@ -196,6 +224,7 @@ std::string summary_json(const JoinReport& report) {
     json.null_field("damage");
   }
   json.end_object();
+  write_unwind(json, report.stacks.unwind);
 
   json.begin_array("hottest_functions");
   for (const stacks::HotFunction& fn : report.hottest) {

@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "symbolize/perf_map.h"
+
 namespace spanprof::stacks {
 
 namespace {
@@ -18,14 +20,6 @@ constexpr uint64_t kContextMax = static_cast<uint64_t>(-4095);
 // Beyond this depth a callchain is corrupt or recursive beyond use; perf's own
 // cap (kernel.perf_event_max_stack) defaults to 127.
 constexpr size_t kMaxFrames = 1024;
-
-// Mappings without a file behind them: JIT code lives here (perf maps).
-bool is_anonymous(const process::Mapping& mapping) {
-  std::string_view name = mapping.filename;
-  return name.empty() || name.starts_with("//anon") || name.starts_with("[anon") ||
-         name.starts_with("/memfd:") || name == "[heap]" || name == "[stack]" ||
-         name.starts_with("/tmp/perf-");
-}
 
 enum class Context { kUser, kKernel, kSkip };
 
@@ -44,18 +38,14 @@ StackResolver::StackResolver(const process::ProcessTable& processes,
     : processes_(processes),
       symbolizer_(symbolizer),
       builder_(builder),
-      include_kernel_(include_kernel) {}
+      include_kernel_(include_kernel),
+      unwinder_(processes, symbolizer) {}
 
 void StackResolver::resolve(const perfdata::Sample& sample, std::vector<uint64_t>& out) {
   out.clear();
   bool sample_in_kernel = perfdata::cpu_mode_of(sample.misc) == perfdata::CpuMode::kKernel;
-  if (sample.callchain.empty()) {
-    if (sample_in_kernel && !include_kernel_) return;
-    out.push_back(location_for(sample.pid, sample.ip, sample_in_kernel, false));
-    return;
-  }
-
   Context context = sample_in_kernel ? Context::kKernel : Context::kUser;
+  bool user_frames = false;
   // perf_event.h: the first frame after a context marker is where that context
   // was interrupted; the frames after it are return addresses.
   bool next_is_exact = true;
@@ -82,12 +72,33 @@ void StackResolver::resolve(const perfdata::Sample& sample, std::vector<uint64_t
     if (kernel && !include_kernel_) continue;
     if (out.size() == kMaxFrames) {
       ++stats_.truncated_stacks;
-      break;
+      return;
     }
+    user_frames = user_frames || !kernel;
     out.push_back(location_for(sample.pid, ip, kernel, return_address));
   }
-  // `--call-graph dwarf` records no user frames in the callchain (they are to
-  // be unwound from the stack copy): keep at least the sampled instruction.
+  if (user_frames) return;
+  // Recorded without a callchain: the sampled kernel address stands for the kernel part.
+  if (sample.callchain.empty() && sample_in_kernel && include_kernel_ && sample.ip != 0) {
+    out.push_back(location_for(sample.pid, sample.ip, true, false));
+  }
+
+  // `--call-graph dwarf` records no user frames in the callchain: they are
+  // unwound from the registers and stack copy.
+  bool dwarf = sample.attr != nullptr && unwind::DwarfUnwinder::applies_to(*sample.attr);
+  bool unwound = dwarf && unwinder_.unwind(sample, unwound_pcs_);
+  if (dwarf) stats_.unwind = unwinder_.stats();
+  if (unwound) {
+    for (size_t i = 0; i < unwound_pcs_.size(); ++i) {
+      if (out.size() == kMaxFrames) {
+        ++stats_.truncated_stacks;
+        return;
+      }
+      out.push_back(location_for(sample.pid, unwound_pcs_[i], false, i > 0));
+    }
+    return;
+  }
+  // Without a user callchain, keep at least the sampled instruction.
   if (out.empty() && !sample_in_kernel && sample.ip != 0) {
     out.push_back(location_for(sample.pid, sample.ip, false, false));
   }
@@ -102,7 +113,7 @@ uint64_t StackResolver::location_for(uint32_t pid, uint64_t ip, bool kernel,
 
   const process::Mapping* mapping =
       kernel ? processes_.find_kernel_mapping(ip) : processes_.find_user_mapping(pid, ip);
-  bool jit = !kernel && (mapping == nullptr || is_anonymous(*mapping));
+  bool jit = !kernel && (mapping == nullptr || symbolize::is_jit_mapping(*mapping));
   FrameKey key{mapping, lookup, jit ? pid : 0};
   if (auto it = locations_.find(key); it != locations_.end()) return it->second;
 

@@ -3,7 +3,8 @@
 // Takes: a decoded sample, the process table at the sample's time, the
 // symbolizer and the profile builder. Gives: the sample's stack as location ids,
 // leaf first. Each distinct (mapping, address) is symbolized once; later
-// samples hit a hash map.
+// samples hit a hash map. Samples recorded with `--call-graph dwarf` get their
+// user frames from the DWARF unwinder; the kernel frames come from the callchain.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include "profile/profile_builder.h"
 #include "stacks/hot_functions.h"
 #include "symbolize/symbolizer.h"
+#include "unwind/dwarf_unwinder.h"
 
 namespace spanprof::stacks {
 
@@ -25,6 +27,7 @@ struct StackStats {
   uint64_t frames_without_mapping = 0;  // no mapping and no perf map: raw address
   uint64_t unique_locations = 0;
   uint64_t truncated_stacks = 0;        // callchain hit the depth cap
+  unwind::UnwindStats unwind;           // dwarf captures only
 };
 
 class StackResolver {
@@ -58,6 +61,8 @@ class StackResolver {
   bool include_kernel_;
   std::unordered_map<FrameKey, uint64_t, FrameKeyHash> locations_;
   std::unordered_map<const process::Mapping*, uint64_t> mapping_ids_;
+  unwind::DwarfUnwinder unwinder_;
+  std::vector<uint64_t> unwound_pcs_;
   StackStats stats_;
   HotFunctions hot_functions_;
 };

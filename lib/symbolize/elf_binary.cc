@@ -124,4 +124,26 @@ Frames ElfBinary::symbolize(uint64_t vaddr) {
   return frames;
 }
 
+Dwarf_Frame* ElfBinary::call_frame(uint64_t vaddr) {
+  // Both tables belong to the Dwfl module (freed by dwfl_end); only the frames are ours.
+  if (!eh_cfi_.looked_up) {
+    eh_cfi_.cfi = dwfl_module_eh_cfi(module_, &eh_cfi_.bias);
+    eh_cfi_.looked_up = true;
+  }
+  Dwarf_Frame* frame = nullptr;
+  if (eh_cfi_.cfi != nullptr && vaddr >= eh_cfi_.bias &&
+      dwarf_cfi_addrframe(eh_cfi_.cfi, vaddr - eh_cfi_.bias, &frame) == 0) {
+    return frame;
+  }
+  if (!debug_cfi_.looked_up) {
+    debug_cfi_.cfi = dwfl_module_dwarf_cfi(module_, &debug_cfi_.bias);
+    debug_cfi_.looked_up = true;
+  }
+  if (debug_cfi_.cfi != nullptr && vaddr >= debug_cfi_.bias &&
+      dwarf_cfi_addrframe(debug_cfi_.cfi, vaddr - debug_cfi_.bias, &frame) == 0) {
+    return frame;
+  }
+  return nullptr;
+}
+
 }  // namespace spanprof::symbolize

@@ -52,6 +52,12 @@ class ElfBinary {
 
   const std::string& path() const { return path_; }
 
+  // The call frame information for an ELF virtual address: .eh_frame first, then
+  // .debug_frame (separate debug info included). Null when neither covers it. The
+  // caller owns the result and releases it with free(); it stays valid while this
+  // binary lives.
+  Dwarf_Frame* call_frame(uint64_t vaddr);
+
  private:
   ElfBinary(std::string path, Dwfl* dwfl, Dwfl_Module* module)
       : path_(std::move(path)), dwfl_(dwfl), module_(module) {}
@@ -69,6 +75,13 @@ class ElfBinary {
   std::optional<CuRanges> cu_ranges_;  // built on the first address .debug_aranges misses
   Dwarf_Addr dwarf_bias_ = 0;
   std::optional<SymbolTable> symbols_;  // built on the first address DWARF cannot name
+  struct CfiSource {
+    Dwarf_CFI* cfi = nullptr;
+    Dwarf_Addr bias = 0;
+    bool looked_up = false;
+  };
+  CfiSource eh_cfi_;     // fetched on the first unwind through this binary
+  CfiSource debug_cfi_;  // fetched only when .eh_frame misses an address
 };
 
 }  // namespace spanprof::symbolize

@@ -15,6 +15,7 @@
 #include "symbolize/elf_binary.h"
 #include "symbolize/kallsyms.h"
 #include "symbolize/perf_map.h"
+#include "symbolize/vdso.h"
 
 namespace spanprof::symbolize {
 namespace {
@@ -98,6 +99,7 @@ struct Symbolizer::Impl {
   Binary& binary_for(const process::Mapping& mapping);
   std::unique_ptr<ElfBinary> open_binary(const std::string& filename, const std::string& build_id);
   std::unique_ptr<ElfBinary> try_open(const std::string& path);
+  std::unique_ptr<ElfBinary> open_vdso(const std::string& build_id);
   const Frames& count(const Frames& frames);
   const Frames& kernel(uint64_t addr);
   const Frames& jit(uint32_t pid, uint64_t addr);
@@ -112,6 +114,8 @@ struct Symbolizer::Impl {
   std::unordered_map<uint32_t, JitProcess> jit_processes;
   std::vector<std::string> warnings;
   SymbolizerStats stats;
+  std::optional<OwnVdso> own_vdso;  // copied on the first [vdso] mapping
+  bool own_vdso_tried = false;
 };
 
 Symbolizer::Symbolizer(const perfdata::CaptureInfo& /*capture*/, SymbolizerOptions options)
@@ -140,8 +144,25 @@ std::unique_ptr<ElfBinary> Symbolizer::Impl::try_open(const std::string& path) {
   return std::move(*binary);
 }
 
+// Only for captures of this machine's running kernel (the condition kallsyms is used
+// under), and when the capture names the vDSO's build id, only for that image.
+std::unique_ptr<ElfBinary> Symbolizer::Impl::open_vdso(const std::string& build_id) {
+  if (!options.use_kallsyms) return nullptr;
+  if (!own_vdso_tried) {
+    own_vdso_tried = true;
+    own_vdso = OwnVdso::copy();
+  }
+  if (!own_vdso) return nullptr;
+  if (!build_id.empty() && read_build_id(own_vdso->path()) != build_id) return nullptr;
+  auto binary = ElfBinary::open(own_vdso->path());
+  if (!binary) return nullptr;
+  ++stats.binaries_opened;
+  return std::move(*binary);
+}
+
 std::unique_ptr<ElfBinary> Symbolizer::Impl::open_binary(const std::string& filename,
                                                          const std::string& build_id) {
+  if (filename == "[vdso]") return open_vdso(build_id);
   const bool pseudo = is_pseudo_file(filename);
   const bool file_exists = !pseudo && is_regular_file(filename);
   std::string file_build_id;
@@ -211,6 +232,11 @@ const Frames& Symbolizer::symbolize(const process::Mapping& mapping, uint64_t lo
     }
   }
   return impl_->count(it->second);
+}
+
+ElfBinary* Symbolizer::binary(const process::Mapping& mapping) {
+  if (mapping.kernel) return nullptr;
+  return impl_->binary_for(mapping).elf.get();
 }
 
 const Frames& Symbolizer::Impl::kernel(uint64_t addr) {

@@ -17,6 +17,8 @@
 
 namespace spanprof::symbolize {
 
+class ElfBinary;
+
 struct SymbolizerOptions {
   bool use_kallsyms = true;         // only when the capture is from this machine's running kernel
   bool debuginfod = false;          // let libdwfl ask debuginfod servers (network)
@@ -49,6 +51,10 @@ class Symbolizer {
   // Frames for addr (a process address) inside mapping. lookup_addr is the
   // address to look up: the IP for the interrupted frame, ip-1 for return addresses.
   const Frames& symbolize(const process::Mapping& mapping, uint64_t lookup_addr);
+
+  // The binary behind a file mapping, opened (and checked against its build id) as for
+  // symbolize(); null when it is missing, changed or not a file. For unwinding.
+  ElfBinary* binary(const process::Mapping& mapping);
 
   // Kernel address, via kallsyms (when allowed).
   const Frames& symbolize_kernel(uint64_t lookup_addr);

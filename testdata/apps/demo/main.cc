@@ -1,11 +1,14 @@
 // spanprof-demo: worker threads serving "requests" of a few milliseconds each,
 // each kind burning CPU in its own named function, for perf to record.
 //
-//   spanprof-demo [--duration-ms N] [--threads N]
+//   spanprof-demo [--duration-ms N] [--threads N] [--libc-leaf]
 //
 // worker-K serves one request kind (checksum, parse, compress in turn); the
 // main thread serves all kinds round-robin, so only per-request attribution
 // (spans) can tell its kinds apart.
+//
+// --libc-leaf: every thread spends its time in libc's memchr instead (no spans), the
+// workload that shows frame-pointer call chains losing a leaf's caller.
 //
 // With SPANPROF_SPANS_FILE=PATH (what `spanprof run` sets) every request is
 // exported as OTLP JSON Lines spans carrying the OS thread id (thread.os_id).
@@ -32,6 +35,7 @@ struct Options {
   int threads = 3;
   int span_split = 1;
   uint64_t requests = 0;  // per thread; 0: until the duration is over
+  bool libc_leaf = false;
 };
 
 // --requests: a fixed amount of work, for timing the demo bare and profiled.
@@ -46,7 +50,10 @@ constexpr demo::RequestKind kKinds[] = {demo::RequestKind::checksum, demo::Reque
                                         demo::RequestKind::compress};
 
 void usage(FILE* out) {
-  std::fputs("usage: spanprof-demo [--duration-ms N | --requests N] [--threads N] [--span-split N]\n", out);
+  std::fputs(
+      "usage: spanprof-demo [--duration-ms N | --requests N] [--threads N] [--span-split N] "
+      "[--libc-leaf]\n",
+      out);
 }
 
 template <class Int>
@@ -66,6 +73,10 @@ bool parse_args(int argc, char** argv, Options& options) {
     if (arg == "-h" || arg == "--help") {
       usage(stdout);
       std::exit(0);
+    }
+    if (arg == "--libc-leaf") {
+      options.libc_leaf = true;
+      continue;
     }
     bool has_value = i + 1 < argc;
     bool ok = false;
@@ -107,6 +118,21 @@ __attribute__((noinline)) ThreadTally serve_requests(std::chrono::steady_clock::
   return tally;
 }
 
+// --libc-leaf: scans a 64 KiB buffer with memchr until the deadline. The clock is read
+// once per 64 scans so that almost no sample falls outside memchr and its caller.
+__attribute__((noinline)) ThreadTally scan_until(
+    std::chrono::steady_clock::time_point deadline) {
+  std::vector<uint8_t> buffer(64 * 1024);
+  for (size_t i = 0; i < buffer.size(); ++i) buffer[i] = static_cast<uint8_t>(i % 255);
+  ThreadTally tally;
+  while (std::chrono::steady_clock::now() < deadline &&
+         (g_max_requests == 0 || tally.requests < g_max_requests)) {
+    for (int scan = 0; scan < 64; ++scan) tally.result += demo::scan_for_missing_byte(buffer);
+    ++tally.requests;
+  }
+  return tally;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -127,11 +153,14 @@ int main(int argc, char** argv) {
       std::string name = "worker-" + std::to_string(k + 1);
       pthread_setname_np(pthread_self(), name.c_str());
       tallies[static_cast<size_t>(k) + 1] =
-          serve_requests(deadline, static_cast<uint64_t>(k) + 1, static_cast<size_t>(k), 0, spans,
-                         options.span_split);
+          options.libc_leaf
+              ? scan_until(deadline)
+              : serve_requests(deadline, static_cast<uint64_t>(k) + 1, static_cast<size_t>(k), 0,
+                               spans, options.span_split);
     });
   }
-  tallies[0] = serve_requests(deadline, 0, 0, 1, spans, options.span_split);
+  tallies[0] = options.libc_leaf ? scan_until(deadline)
+                                 : serve_requests(deadline, 0, 0, 1, spans, options.span_split);
   for (auto& worker : workers) worker.join();
   delete spans;  // flushes the last spans
 

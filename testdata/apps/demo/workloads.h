@@ -44,4 +44,9 @@ uint64_t route_request(std::span<const uint8_t> header);
 uint64_t handle_request(RequestKind kind, WorkBuffers& buffers, SpanWriter* spans,
                         int span_split = 1);
 
+// --libc-leaf: looks for a byte the buffer does not hold with libc's memchr, a leaf
+// function without a frame pointer, so nearly all the time is spent inside libc and
+// frame-pointer call chains lose this caller (the dwarf unwinding test's workload).
+uint64_t scan_for_missing_byte(std::span<const uint8_t> buffer);
+
 }  // namespace demo
