@@ -5,6 +5,7 @@
 #include "cli/dump_command.h"
 #include "cli/exit_codes.h"
 #include "cli/join_command.h"
+#include "cli/push_command.h"
 #include "cli/run_command.h"
 #include "spanprof_version.h"
 
@@ -20,11 +21,25 @@ int main(int argc, char** argv) {
   CLI::App* dump = add_dump_command(app, dump_options);
   RunCommandOptions run_options;
   CLI::App* run = add_run_command(app, run_options);
+  PushCommandOptions push_options;
+  CLI::App* push = add_push_command(app, push_options);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --help, --version
+  } catch (const CLI::ExtrasError& e) {
+    // push and run take credentials only from files and the environment; a
+    // mistyped secret-looking argument is still not echoed back to logs.
+    if (push->parsed() || run->parsed()) {
+      fmt::print(stderr,
+                 "spanprof: unexpected arguments (not repeated here, as they may hold secrets); "
+                 "see spanprof {} --help\n",
+                 push->parsed() ? "push" : "run");
+      return kExitUsage;
+    }
+    app.exit(e);
+    return kExitUsage;
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return kExitUsage;
@@ -33,5 +48,6 @@ int main(int argc, char** argv) {
   if (join->parsed()) return run_join_command(join_options);
   if (dump->parsed()) return run_dump_command(dump_options);
   if (run->parsed()) return run_run_command(run_options);
+  if (push->parsed()) return run_push_command(push_options);
   return kExitUsage;
 }

@@ -54,6 +54,13 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& options) {
   run->add_flag("--no-join", options.no_join,
                 "Only record; run `spanprof join DIR` later");
   run->add_flag("-q,--quiet", options.quiet, "Print only warnings, errors and losses");
+  run->add_option("--push", options.push.server,
+                  "After the join, push DIR to this Grafana Pyroscope server as `spanprof push "
+                  "DIR --server URL` does (with the Push options below); a failed push turns "
+                  "exit 0 into 5 or 6, a failing command's status wins")
+      ->type_name("URL")
+      ->group("Push: what is sent");
+  add_push_flags(*run, options.push, true);
   return run;
 }
 
@@ -124,6 +131,9 @@ int run_run_command(RunCommandOptions& options) {
   options.run.on_warning = [](const std::string& text) {
     fmt::print(stderr, "spanprof run: warning: {}\n", text);
   };
+  if (!options.push.server.empty() && check_push_flags(options.push, "spanprof run: push") != kExitOk) {
+    return kExitUsage;  // before the command runs, not after
+  }
   auto report = record::record_command(options.run);
   if (!report) {
     fmt::print(stderr, "spanprof run: error: {}\n", report.error().error.to_string());
@@ -149,7 +159,25 @@ int run_run_command(RunCommandOptions& options) {
   } else {
     join_capture(*report, options.quiet);
   }
-  return report->app_status.shell_code();
+  int app_code = report->app_status.shell_code();
+  if (options.push.server.empty()) return app_code;
+  if (options.no_join && !options.quiet) {
+    fmt::print(stderr, "spanprof run: --no-join: pushing anyway (push joins the capture itself)\n");
+  }
+  options.push.quiet = options.quiet;
+  std::fflush(stderr);
+  int push_code = push_capture(report->capture_dir, options.push, "spanprof run: push");
+  if (push_code == kExitOk) return app_code;
+  if (app_code != 0) {
+    fmt::print(stderr,
+               "spanprof run: the push did not complete (code {}); exiting with the command's "
+               "status {}\n",
+               push_code, app_code);
+    return app_code;
+  }
+  fmt::print(stderr, "spanprof run: the command succeeded but the push did not (exit {})\n",
+             push_code);
+  return push_code;
 }
 
 }  // namespace spanprof::cli

@@ -10,7 +10,7 @@ SPANPROF_PACKAGES=(
   linux-perf elfutils libdw-dev libelf-dev
   libcli11-dev libfmt-dev libprotobuf-dev protobuf-compiler
   zlib1g-dev libzstd-dev libgtest-dev
-  golang-go clang lld libsimdjson-dev
+  golang-go clang lld libsimdjson-dev libcurl4-openssl-dev
 )
 
 # Installs the packages that are not installed yet (apt-get update first).

@@ -105,8 +105,11 @@ Result<JoinReport> run_join(const JoinOptions& options) {
 
   if (report.spans) fill_span_report(handler, report);
 
-  if (auto written = builder.write_gzipped(options.output_path); !written) {
-    return std::unexpected(written.error());
+  if (options.sample_sink != nullptr) options.sample_sink->on_profile(builder);
+  if (options.write_profile) {
+    if (auto written = builder.write_gzipped(options.output_path); !written) {
+      return std::unexpected(written.error());
+    }
   }
 
   report.event = handler.event();

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "common/result.h"
 #include "perfdata/reader.h"
 #include "process/process_table.h"
+#include "profile/profile_builder.h"
 #include "spans/span_reader.h"
 #include "stacks/hot_functions.h"
 #include "stacks/stack_resolver.h"
@@ -24,6 +26,24 @@
 namespace spanprof::join {
 
 enum class KernelSymbols { kAuto, kAlways, kNever };
+
+// One labelled sample as it enters the profile, with its time: lets a caller
+// (spanprof push) cut the join's samples into time windows.
+struct SampleEvent {
+  std::optional<int64_t> unix_ns;  // absent when the capture has no clock data
+  int64_t period = 0;
+  std::span<const uint64_t> location_ids;  // ids of the profile's locations, leaf first
+  std::span<const profile::Label> labels;
+};
+
+class SampleSink {
+ public:
+  virtual ~SampleSink() = default;
+  virtual void on_sample(const SampleEvent& sample) = 0;
+  // After the last sample, before the profile is written: the builder holds
+  // the locations, functions and mappings the samples' ids refer to.
+  virtual void on_profile(const profile::ProfileBuilder& builder) = 0;
+};
 
 struct JoinOptions {
   std::string perf_data_path;  // "-" reads a pipe-mode capture from standard input
@@ -37,6 +57,8 @@ struct JoinOptions {
   bool include_kernel_frames = true;
   size_t hottest_count = 10;  // functions listed in JoinReport::hottest
   symbolize::SymbolizerOptions symbolizer;
+  SampleSink* sample_sink = nullptr;  // also receives every sample (not owned)
+  bool write_profile = true;          // false: output_path is not written (spanprof push)
 };
 
 struct EventSummary {

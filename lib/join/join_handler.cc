@@ -81,6 +81,14 @@ void JoinHandler::emit(uint32_t pid, uint32_t tid, uint64_t time, int64_t period
   }
   int64_t values[2] = {1, period};
   builder_->add_sample(locations, labels_, values);
+  if (options_.sample_sink != nullptr) {
+    SampleEvent event;
+    if (clock_) event.unix_ns = clock_->to_unix_ns(time);
+    event.period = period;
+    event.location_ids = locations;
+    event.labels = labels_;
+    options_.sample_sink->on_sample(event);
+  }
 }
 
 Result<void> JoinHandler::take_spans() {
@@ -125,12 +133,13 @@ void JoinHandler::start_profile(const perfdata::EventAttr& attr) {
   labels_[0].key = "pid";
   labels_[1].key = "tid";
   labels_[2].key = "thread_name";
-  if (span_loader_ == nullptr) return;
+  // A sample sink needs the samples' times even without spans.
+  if (span_loader_ == nullptr && options_.sample_sink == nullptr) return;
   auto clock = attribute::ClockAlignment::from_capture(reader_.info(), attr,
                                                        options_.clock_offset_ns);
   if (clock) {
     clock_ = *clock;
-  } else {
+  } else if (span_loader_ != nullptr) {
     span_join_error_ = clock.error();
     span_join_error_->message = "spans not joined: " + span_join_error_->message;
   }

@@ -1,0 +1,40 @@
+#include "push/ingest_request.h"
+
+#include <fmt/format.h>
+
+namespace spanprof::push {
+
+std::string url_encode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out.push_back(c);
+    } else {
+      out += fmt::format("%{:02X}", byte);
+    }
+  }
+  return out;
+}
+
+std::string ingest_path_and_query(const LabelList& series, int64_t from_ns, int64_t until_ns) {
+  std::string service;
+  std::string labels;
+  for (const auto& [name, value] : series) {
+    if (name == "__name__") continue;
+    if (name == "service_name") {
+      service = value;
+      continue;
+    }
+    if (!labels.empty()) labels += ',';
+    labels += name + "=" + value;
+  }
+  std::string name = service + "{" + labels + "}";
+  return fmt::format("/ingest?name={}&from={}&until={}&format=pprof", url_encode(name), from_ns,
+                     until_ns);
+}
+
+}  // namespace spanprof::push

@@ -1,0 +1,345 @@
+#include "push/push_plan.h"
+
+#include <time.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "join/capture_dir.h"
+#include "profile/gzip.h"
+#include "push/ingest_request.h"
+#include "push/outbox.h"
+#include "push/profile_windows.h"
+#include "push/push_state.h"
+#include "push/series_labels.h"
+#include "push/trace_forwarding.h"
+#include "pyroscope_push.pb.h"
+
+namespace spanprof::push {
+
+namespace {
+
+int64_t realtime_now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// "2h 5m 3s", "1h", "45s", "800ms": how far off a capture is, for the user.
+std::string human_duration(int64_t ns) {
+  if (ns < 0) ns = -ns;
+  int64_t s = ns / 1'000'000'000;
+  if (s == 0) return fmt::format("{}ms", ns / 1'000'000);
+  std::string out;
+  for (auto [unit, name] : {std::pair<int64_t, const char*>{86400, "d"}, {3600, "h"}, {60, "m"},
+                            {1, "s"}}) {
+    if (s < unit) continue;
+    if (!out.empty()) out += ' ';
+    out += fmt::format("{}{}", s / unit, name);
+    s %= unit;
+  }
+  return out;
+}
+
+// RFC 4122 version 4: the id Pyroscope's RawSample carries.
+std::string random_uuid(std::mt19937_64& random) {
+  uint64_t hi = random(), lo = random();
+  hi = (hi & 0xffffffffffff0fffull) | 0x0000000000004000ull;
+  lo = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff,
+                     hi & 0xffff, lo >> 48, lo & 0xffffffffffffull);
+}
+
+// The executable's name from capture.json's "command" (`spanprof run` writes it).
+std::string executable_from_capture_json(const std::string& dir) {
+  std::ifstream in(std::filesystem::path(dir) / "capture.json", std::ios::binary);
+  if (!in) return {};
+  std::ostringstream text;
+  text << in.rdbuf();
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(text.str()).get(doc)) return {};
+  std::string_view first;
+  if (doc["command"].at(0).get_string().get(first)) return {};
+  return std::filesystem::path(std::string(first)).filename().string();
+}
+
+std::string batch_id(uint64_t number, const char* what) {
+  return fmt::format("{:06}-{}", number, what);
+}
+
+class BatchWriter {
+ public:
+  BatchWriter(Outbox& outbox, ShapeReport& report) : outbox_(outbox), report_(report) {}
+
+  Result<void> write(BatchInfo info, std::string body, const char* what) {
+    info.id = batch_id(++count_, what);
+    info.body_bytes = body.size();
+    Batch batch{std::move(info), std::move(body)};
+    if (auto ok = outbox_.write(batch); !ok) return ok;
+    ++report_.batches;
+    return {};
+  }
+
+ private:
+  Outbox& outbox_;
+  ShapeReport& report_;
+  uint64_t count_ = 0;
+};
+
+// PushRequests of one series each, packing profiles up to the request limit.
+Result<void> write_push_batches(const std::vector<WindowedProfile>& profiles,
+                                const LabelList& series, const ShapeLimits& limits,
+                                BatchWriter& writer) {
+  std::mt19937_64 random(std::random_device{}());
+  pyroscope::PushRequest request;
+  BatchInfo info;
+  size_t request_bytes = 0;
+  auto start_request = [&] {
+    request.Clear();
+    auto* s = request.add_series();
+    for (const auto& [name, value] : series) {
+      auto* label = s->add_labels();
+      label->set_name(name);
+      label->set_value(value);
+    }
+    request_bytes = request.ByteSizeLong();
+    info = BatchInfo{};
+    info.kind = BatchKind::kPyroscopePush;
+    info.path_and_query = "/push.v1.PusherService/Push";
+    info.content_type = "application/proto";
+  };
+  auto flush = [&]() -> Result<void> {
+    if (info.profiles == 0) return {};
+    std::string body;
+    if (!request.SerializeToString(&body)) return make_error("cannot serialize a PushRequest");
+    return writer.write(info, std::move(body), "profile");
+  };
+  start_request();
+  for (const WindowedProfile& profile : profiles) {
+    auto compressed = profile::gzip_compress(profile.pprof);
+    if (!compressed) return std::unexpected(compressed.error());
+    size_t sample_bytes = compressed->size() + 64;  // RawSample framing and its UUID
+    if (info.profiles > 0 && request_bytes + sample_bytes > limits.max_request_bytes) {
+      if (auto ok = flush(); !ok) return ok;
+      start_request();
+    }
+    auto* raw = request.mutable_series(0)->add_samples();
+    raw->set_raw_profile(std::move(*compressed));
+    raw->set_id(random_uuid(random));
+    request_bytes += sample_bytes;
+    if (info.profiles == 0 || profile.start_ns < info.window_start_ns) {
+      info.window_start_ns = profile.start_ns;
+    }
+    info.window_end_ns = std::max(info.window_end_ns, profile.end_ns);
+    ++info.profiles;
+    info.samples += profile.samples;
+  }
+  return flush();
+}
+
+Result<void> write_ingest_batches(const std::vector<WindowedProfile>& profiles,
+                                  const LabelList& series, BatchWriter& writer) {
+  for (const WindowedProfile& profile : profiles) {
+    auto compressed = profile::gzip_compress(profile.pprof);
+    if (!compressed) return std::unexpected(compressed.error());
+    BatchInfo info;
+    info.kind = BatchKind::kPyroscopeIngest;
+    info.path_and_query = ingest_path_and_query(series, profile.start_ns, profile.end_ns);
+    info.content_type = "application/octet-stream";
+    info.profiles = 1;
+    info.samples = profile.samples;
+    info.window_start_ns = profile.start_ns;
+    info.window_end_ns = profile.end_ns;
+    if (auto ok = writer.write(info, std::move(*compressed), "profile"); !ok) return ok;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string options_fingerprint(const ShapeOptions& options) {
+  std::string text = fmt::format(
+      "protocol={};service={};span_name={};scope={};traces={};shift={};max_age={};future={};"
+      "window={};samples={};profile_bytes={};request_bytes={};kernel={};kernel_frames={};"
+      "clock_offset={};buildid={};perf_maps={};tid_attr={}",
+      static_cast<int>(options.protocol), options.service_name, options.span_name_label,
+      static_cast<int>(options.span_scope), options.forward_traces, options.shift_to_now,
+      options.max_age_ns, options.max_future_ns, options.limits.window_ns,
+      options.limits.max_samples, options.limits.max_profile_bytes,
+      options.limits.max_request_bytes, static_cast<int>(options.join.kernel_symbols),
+      options.join.include_kernel_frames, options.join.clock_offset_ns,
+      options.join.symbolizer.build_id_cache_dir, options.join.symbolizer.perf_map_dir,
+      options.join.span_reader.tid_attribute);
+  for (const auto& [name, value] : options.labels) text += ";label=" + name + "=" + value;
+  // FNV-1a, 64 bits: a change detector, not a security measure.
+  uint64_t hash = 1469598103934665603ull;
+  for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
+  return fmt::format("{:016x}", hash);
+}
+
+Result<void> check_shape_options(const ShapeOptions& options) {
+  const bool for_ingest = options.protocol == Protocol::kIngest;
+  std::string service = options.service_name.empty() ? "service" : options.service_name;
+  auto labels = series_labels(service, options.labels, options.span_name_label, for_ingest);
+  if (!labels) return std::unexpected(labels.error());
+  if (options.max_age_ns <= 0 || options.max_future_ns < 0) {
+    return make_error("the age limits must be positive", "--max-age");
+  }
+  const ShapeLimits& limits = options.limits;
+  if (limits.window_ns <= 0 || limits.max_samples == 0 || limits.max_profile_bytes == 0 ||
+      limits.max_request_bytes == 0) {
+    return make_error("the shaping limits must be positive", "push");
+  }
+  return {};
+}
+
+Result<ShapeReport> shape_capture(const std::string& dir, const ShapeOptions& options) {
+  // Bad options are reported before the (slow) join.
+  const bool for_ingest = options.protocol == Protocol::kIngest;
+  if (auto checked = check_shape_options(options); !checked) {
+    return std::unexpected(checked.error());
+  }
+
+  auto files = join::find_capture_files(dir);
+  if (!files) return std::unexpected(files.error());
+  Outbox outbox(dir);
+  auto pending = outbox.pending();
+  if (!pending) return std::unexpected(pending.error());
+  if (!pending->empty()) {
+    return make_error(fmt::format("{} batches from an earlier push are still pending",
+                                  pending->size()),
+                      outbox.path(), "send them with `spanprof push DIR`, or drop them with --reshape");
+  }
+
+  join::JoinOptions join = options.join;
+  if (join.perf_data_path.empty()) join.perf_data_path = files->perf_data;
+  if (join.span_files.empty()) join.span_files = files->span_files;
+  join.span_scope = options.span_scope;
+  join.output_path.clear();
+  join.summary_path.clear();
+  join.write_profile = false;
+  ProfileWindows windows(options.limits.window_ns, options.span_name_label);
+  join.sample_sink = &windows;
+  auto joined = join::run_join(join);
+  if (!joined) return std::unexpected(joined.error());
+
+  ShapeReport report;
+  report.warnings = joined->warnings;
+  if (joined->spans && joined->spans->join_error) {
+    report.warnings.push_back(joined->spans->join_error->to_string());
+  }
+  if (!windows.first_ns()) {
+    return make_error("the capture has no clock data: its samples cannot be placed in time",
+                      join.perf_data_path,
+                      "record with `spanprof run` (perf record -k CLOCK_MONOTONIC and the clock "
+                      "header) so samples get wall-clock times");
+  }
+  if (windows.samples_without_time() > 0) {
+    report.warnings.push_back(fmt::format("{} samples without a time were left out",
+                                          windows.samples_without_time()));
+  }
+
+  const int64_t now = options.now_unix_ns != 0 ? options.now_unix_ns : realtime_now_ns();
+  const int64_t window_ns = std::max<int64_t>(options.limits.window_ns, 1);
+  int64_t shift = 0;
+  if (options.shift_to_now) {
+    // A whole number of windows keeps the windows aligned; the last sample
+    // lands within one window before now.
+    shift = floor_to_multiple(now - *windows.last_ns(), window_ns);
+  }
+  const int64_t first_start = floor_to_multiple(*windows.first_ns(), window_ns) + shift;
+  const int64_t last_time = *windows.last_ns() + shift;
+  if (options.shift_to_now && now - first_start > options.max_age_ns) {
+    return make_error(
+        fmt::format("even moved to now, the capture's first profile starts {} ago: it spans "
+                    "longer than the oldest profile the server accepts ({})",
+                    human_duration(now - first_start),
+                    human_duration(options.max_age_ns)),
+        dir, "record a shorter capture, or give --max-age if the server accepts older profiles");
+  }
+  if (now - first_start > options.max_age_ns) {
+    return make_error(
+        fmt::format("the capture is too old for the server: its first profile starts {} ago, "
+                    "the limit is {}",
+                    human_duration(now - first_start), human_duration(options.max_age_ns)),
+        dir,
+        "add --shift-to-now to move profiles and spans to now together (the offset is recorded), "
+        "or --max-age if the server accepts older profiles");
+  }
+  if (last_time - now > options.max_future_ns) {
+    return make_error(
+        fmt::format("the capture lies in the future: its last sample is {} ahead of this "
+                    "machine's clock, the server accepts {}",
+                    human_duration(last_time - now), human_duration(options.max_future_ns)),
+        dir, "check the clocks of both machines, or add --shift-to-now");
+  }
+
+  std::string service = options.service_name;
+  if (service.empty()) service = windows.dominant_service_name();
+  if (service.empty()) service = executable_from_capture_json(dir);
+  if (service.empty()) service = windows.dominant_thread_name();
+  if (service.empty()) service = "spanprof";
+  auto series = series_labels(service, options.labels, options.span_name_label, for_ingest);
+  if (!series) return std::unexpected(series.error());
+
+  auto profiles =
+      windows.build(shift, options.limits.max_samples, options.limits.max_profile_bytes);
+  if (!profiles) return std::unexpected(profiles.error());
+  if (profiles->empty()) return make_error("no profile data to push", join.perf_data_path);
+  if (joined->event.sample_unit != "cpu/nanoseconds") {
+    report.warnings.push_back(fmt::format(
+        "the profiled event is {}, not cpu-clock: the server files it under process_cpu",
+        joined->event.name));
+  }
+
+  report.shift_ns = shift;
+  report.windows = windows.window_count();
+  report.profiles = profiles->size();
+  for (const auto& profile : *profiles) report.samples += profile.events;
+  report.dropped_label_names = windows.dropped_label_names();
+
+  BatchWriter writer(outbox, report);
+  Result<void> written = for_ingest ? write_ingest_batches(*profiles, *series, writer)
+                                    : write_push_batches(*profiles, *series, options.limits, writer);
+  if (!written) return std::unexpected(written.error());
+
+  if (options.forward_traces) {
+    if (join.span_files.empty()) {
+      report.warnings.push_back("no span files in the capture: no spans to forward");
+    } else {
+      ForwardOptions forward;
+      forward.shift_ns = shift;
+      forward.marked = &windows.labelled_span_ids();
+      forward.max_request_bytes = options.limits.max_request_bytes;
+      auto forwarded = forward_spans(join.span_files, forward);
+      if (!forwarded) return std::unexpected(forwarded.error());
+      for (auto& request : forwarded->requests) {
+        BatchInfo info;
+        info.kind = BatchKind::kOtlpTraces;
+        info.content_type = "application/x-protobuf";
+        info.spans = request.spans;
+        if (auto ok = writer.write(info, std::move(request.body), "traces"); !ok) {
+          return std::unexpected(ok.error());
+        }
+      }
+      report.spans_forwarded = forwarded->spans;
+      report.spans_marked = forwarded->marked;
+      for (auto& warning : forwarded->warnings) report.warnings.push_back(std::move(warning));
+    }
+  }
+
+  PushState state{options_fingerprint(options), realtime_now_ns(), report.batches, shift};
+  if (auto ok = write_push_state(dir, state); !ok) return std::unexpected(ok.error());
+  if (auto ok = record_push_in_capture_json(dir, state); !ok) {
+    report.warnings.push_back(ok.error().to_string());
+  }
+  return report;
+}
+
+}  // namespace spanprof::push
