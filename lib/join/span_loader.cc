@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace spanprof::join {
@@ -18,7 +19,14 @@ Result<std::unique_ptr<SpanLoader>> SpanLoader::start(std::vector<std::string> f
       return make_error(std::string("cannot open span file: ") + std::strerror(errno), path,
                         "check the path given to --spans");
     }
+    struct stat st {};
+    const bool directory = ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
     ::close(fd);
+    if (directory) {
+      // open() accepts a directory; reading it fails only later, on the loading thread.
+      return make_error("is a directory, not a span file", path,
+                        "pass the span files inside it, or the capture directory as DIR");
+    }
   }
   auto loader = std::unique_ptr<SpanLoader>(new SpanLoader());
   loader->loading_ = std::async(

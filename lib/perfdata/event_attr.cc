@@ -66,6 +66,16 @@ void AttrIndex::rebuild(const std::vector<EventAttr>& attrs) {
   }
 }
 
+void AttrIndex::add_last(const std::vector<EventAttr>& attrs) {
+  // The id positions come from the first attr only, so they stay as they are.
+  if (attrs.size() <= 1 || attrs.size() != attr_count_ + 1) {
+    rebuild(attrs);
+    return;
+  }
+  attr_count_ = attrs.size();
+  for (uint64_t id : attrs.back().ids) by_id_.emplace(id, attrs.size() - 1);
+}
+
 std::optional<size_t> AttrIndex::by_id(uint64_t id) const {
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return std::nullopt;

@@ -23,6 +23,10 @@ EventAttr parse_event_attr(std::span<const std::byte> bytes);
 class AttrIndex {
  public:
   void rebuild(const std::vector<EventAttr>& attrs);
+  // rebuild() after one attr was appended, in time proportional to its ids: pipe
+  // mode adds attrs one record at a time, and a stream of many would otherwise
+  // take quadratic time.
+  void add_last(const std::vector<EventAttr>& attrs);
 
   // Index into the attrs given to rebuild(), or nullopt when no attr matches.
   std::optional<size_t> for_sample(std::span<const std::byte> record) const;

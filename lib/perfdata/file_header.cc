@@ -142,6 +142,9 @@ Result<FileHeader> read_file_header(int fd, uint64_t file_size, const std::strin
   auto attr_bytes = read_exact_at(fd, header->attrs.offset, header->attrs.size, "perf.data attrs");
   if (!attr_bytes) return std::unexpected(attr_bytes.error());
   ByteReader attrs_in(*attr_bytes, header->attrs.offset);
+  // perf writes one ids section per attr, so together they fit in the file; a
+  // file whose attrs share one large section would multiply it in memory.
+  uint64_t id_bytes_total = 0;
   while (attrs_in.remaining() > 0) {
     uint64_t entry_offset = attrs_in.file_offset();
     // perf.data-file-format.txt: attr_size - 16 bytes of perf_event_attr, then {offset,size} of ids.
@@ -153,6 +156,14 @@ Result<FileHeader> read_file_header(int fd, uint64_t file_size, const std::strin
                             std::to_string(ids.size) + "}) lie outside the file",
                         at_offset(entry_offset + attr_size - 16),
                         "the capture is truncated or corrupt; record it again");
+    }
+    id_bytes_total += ids.size;
+    if (id_bytes_total > file_size) {
+      return make_error("the ids sections of the attrs add up to " +
+                            std::to_string(id_bytes_total) + " bytes, more than the file (" +
+                            std::to_string(file_size) + " bytes): they overlap",
+                        at_offset(entry_offset + attr_size - 16),
+                        "the capture is corrupt; record it again");
     }
     auto id_bytes = read_exact_at(fd, ids.offset, ids.size, "attr ids");
     if (!id_bytes) return std::unexpected(id_bytes.error());

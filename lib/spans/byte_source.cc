@@ -15,12 +15,21 @@ namespace {
 
 class FileSource final : public ByteSource {
  public:
-  FileSource(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  // `peeked`: bytes already read from a pipe to detect the format; read() hands
+  // them out first.
+  FileSource(int fd, std::string path, std::string peeked = {})
+      : fd_(fd), path_(std::move(path)), peeked_(std::move(peeked)) {}
   ~FileSource() override { ::close(fd_); }
   FileSource(const FileSource&) = delete;
   FileSource& operator=(const FileSource&) = delete;
 
   Result<size_t> read(std::span<char> out) override {
+    if (peeked_pos_ < peeked_.size()) {
+      size_t n = std::min(out.size(), peeked_.size() - peeked_pos_);
+      std::memcpy(out.data(), peeked_.data() + peeked_pos_, n);
+      peeked_pos_ += n;
+      return n;
+    }
     while (true) {
       ssize_t got = ::read(fd_, out.data(), out.size());
       if (got >= 0) return static_cast<size_t>(got);
@@ -32,7 +41,22 @@ class FileSource final : public ByteSource {
  private:
   int fd_;
   std::string path_;
+  std::string peeked_;
+  size_t peeked_pos_ = 0;
 };
+
+// Reads `size` bytes, fewer only at the end of the stream; -1 with errno on an error.
+ssize_t read_up_to(int fd, unsigned char* out, size_t size) {
+  size_t done = 0;
+  while (done < size) {
+    ssize_t got = ::read(fd, out + done, size - done);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return got;
+    if (got == 0) break;
+    done += static_cast<size_t>(got);
+  }
+  return static_cast<ssize_t>(done);
+}
 
 // zlib: windowBits 15 plus 16 selects a gzip header instead of a zlib one.
 constexpr int kGzipWindowBits = 15 + 16;
@@ -114,12 +138,18 @@ Result<std::unique_ptr<ByteSource>> open_byte_source(const std::string& path) {
   }
   std::array<unsigned char, 2> magic{};
   ssize_t got = ::pread(fd, magic.data(), magic.size(), 0);
+  std::string peeked;
+  if (got < 0 && errno == ESPIPE) {
+    // A pipe (`--spans <(zcat ...)`, /dev/stdin): peek by reading, then replay.
+    got = read_up_to(fd, magic.data(), magic.size());
+    if (got > 0) peeked.assign(reinterpret_cast<const char*>(magic.data()), static_cast<size_t>(got));
+  }
   if (got < 0) {
     int saved = errno;
     ::close(fd);
     return make_error(std::string("cannot read span file: ") + std::strerror(saved), path);
   }
-  auto file = std::make_unique<FileSource>(fd, path);
+  auto file = std::make_unique<FileSource>(fd, path, std::move(peeked));
   if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
     return std::make_unique<GzipSource>(std::move(file), path);
   }

@@ -116,6 +116,15 @@ void SpanBuilder::end_resource() {
 }
 
 void SpanBuilder::add_span(const SpanFields& fields) {
+  if (out_.spans.size() >= kMaxSpans) {
+    ++stats_.bad_spans;
+    if (stats_.spans_over_limit++ == 0) {
+      problem("more than " + std::to_string(kMaxSpans) +
+              " spans: this one and all after it are skipped, to bound memory (join a "
+              "shorter capture or fewer span files)");
+    }
+    return;
+  }
   const char* bad = fields.id_problem;
   // OTLP: an id of all zeroes is invalid.
   if (bad == nullptr && fields.trace_id == TraceId{}) bad = "trace id is all zeroes";
@@ -159,7 +168,7 @@ void SpanBuilder::add_span(const SpanFields& fields) {
 
 SpanBuilder::Counters SpanBuilder::counters() const {
   return Counters{stats_.spans, stats_.bad_spans, stats_.spans_end_before_start,
-                  stats_.spans_without_os_tid};
+                  stats_.spans_without_os_tid, stats_.spans_over_limit};
 }
 
 void SpanBuilder::begin_record() {
@@ -174,6 +183,7 @@ void SpanBuilder::discard_record() {
   stats_.bad_spans = record_start_.bad_spans;
   stats_.spans_end_before_start = record_start_.spans_end_before_start;
   stats_.spans_without_os_tid = record_start_.spans_without_os_tid;
+  stats_.spans_over_limit = record_start_.spans_over_limit;
 }
 
 }  // namespace spanprof::spans

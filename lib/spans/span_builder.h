@@ -45,6 +45,10 @@ std::optional<int64_t> parse_int64(std::string_view text);
 std::optional<uint64_t> parse_uint64(std::string_view text);
 
 inline constexpr size_t kMaxProblems = 20;
+// Spans kept from all files together. A span costs about 200 bytes through the
+// join (model, tree, index), so 4M spans stay under 1 GiB; the spans past it
+// are counted and reported, not allocated.
+inline constexpr size_t kMaxSpans = size_t{1} << 22;
 // Keeps the first kMaxProblems problems; the counters hold the totals.
 void add_problem(SpanReadStats& stats, std::string problem);
 
@@ -86,6 +90,7 @@ class SpanBuilder {
     uint64_t bad_spans = 0;
     uint64_t spans_end_before_start = 0;
     uint64_t spans_without_os_tid = 0;
+    uint64_t spans_over_limit = 0;
   };
   Counters counters() const;
 

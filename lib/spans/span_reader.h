@@ -29,6 +29,7 @@ struct SpanReadStats {
   uint64_t spans_end_before_start = 0;  // kept, with end = start
   uint64_t spans_without_os_tid = 0;    // no thread.os_id/native_id (thread.id may still help)
   uint64_t files_cut_short = 0;         // corrupt gzip data or a read error: the rest was skipped
+  uint64_t spans_over_limit = 0;        // past kMaxSpans: skipped (also counted in bad_spans)
   // First problems, one line each, with file and line number or byte offset.
   std::vector<std::string> problems;
 };
