@@ -36,6 +36,10 @@ CLI::App* add_join_command(CLI::App& app, JoinCommandOptions& options) {
   join->add_option("--tid-attribute", options.join.span_reader.tid_attribute,
                    "Span attribute holding the OS thread id (default thread.os_id, then "
                    "thread.native_id)");
+  join->add_option("--max-spans", options.join.span_reader.max_spans,
+                   "Spans kept from all span files together, about 200 bytes each; the rest "
+                   "are counted and reported (0: no limit)")
+      ->default_val(size_t{1} << 22);
   join->add_option("--clock-offset", options.join.clock_offset_ns,
                    "Nanoseconds added to sample times to correct a known skew against the "
                    "spans' clock");
@@ -73,6 +77,7 @@ std::string resolve_paths(JoinCommandOptions& options) {
   if (join.span_files.empty()) join.span_files = files->span_files;
   if (join.output_path.empty()) join.output_path = files->profile;
   if (join.summary_path.empty()) join.summary_path = files->summary;
+  join.fallback_clock = files->recorded_clock;
   return "";
 }
 

@@ -71,7 +71,8 @@ void print_spans(const join::SpanReport& spans, const join::JoinReport& report, 
     if (value > 0) fmt::print("  spans      {} {}\n", grouped(value), what);
   };
   counter(read.bad_lines, "lines or messages that did not decode (skipped)");
-  counter(read.bad_spans, "spans with missing or malformed ids (skipped)");
+  counter(read.bad_spans - read.spans_over_limit, "spans with missing or malformed ids (skipped)");
+  counter(read.spans_over_limit, "spans past --max-spans (skipped; raise the limit to keep them)");
   counter(read.spans_end_before_start, "spans ending before they start (end set to start)");
   counter(spans.tree.duplicate_span_ids, "spans repeating an earlier span id (dropped)");
   counter(spans.tree.parent_cycles, "parent links cut to break a cycle");

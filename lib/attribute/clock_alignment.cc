@@ -26,7 +26,8 @@ constexpr const char* kRecordHint =
 
 Result<ClockAlignment> ClockAlignment::from_capture(const perfdata::CaptureInfo& capture,
                                                     const perfdata::EventAttr& attr,
-                                                    int64_t offset_ns) {
+                                                    int64_t offset_ns,
+                                                    const perfdata::ClockData* fallback) {
   if (!attr.use_clockid()) {
     return make_error("samples use perf's default clock (local_clock), which has no relation to "
                       "wall time", "perf.data", kRecordHint);
@@ -34,6 +35,11 @@ Result<ClockAlignment> ClockAlignment::from_capture(const perfdata::CaptureInfo&
   // CLOCK_REALTIME samples already are Unix nanoseconds.
   if (attr.clockid == CLOCK_REALTIME) return ClockAlignment(offset_ns);
 
+  if (!capture.clock_data && fallback != nullptr &&
+      static_cast<int32_t>(fallback->clockid) == attr.clockid) {
+    return ClockAlignment(static_cast<int64_t>(fallback->tod_ns) -
+                          static_cast<int64_t>(fallback->clockid_ns) + offset_ns);
+  }
   if (!capture.clock_data) {
     return make_error(std::string("samples use the ") + clock_name(attr.clockid) +
                           " clock but the capture has no CLOCK_DATA reference",

@@ -17,9 +17,11 @@ class ClockAlignment {
   // local_clock, or no CLOCK_DATA for the attr's clock. The hint says how to
   // record (-k monotonic). offset_ns is added to every converted time
   // (--clock-offset, for known skew).
+  // fallback stands in for a missing CLOCK_DATA when it describes the attr's clock.
   static Result<ClockAlignment> from_capture(const perfdata::CaptureInfo& capture,
                                              const perfdata::EventAttr& attr,
-                                             int64_t offset_ns = 0);
+                                             int64_t offset_ns = 0,
+                                             const perfdata::ClockData* fallback = nullptr);
 
   int64_t to_unix_ns(uint64_t sample_time) const {
     return static_cast<int64_t>(sample_time) + delta_ns_;

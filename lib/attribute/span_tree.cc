@@ -89,7 +89,11 @@ SpanTree::SpanTree(const spans::SpanSet& set) {
     const spans::Span& span = all[i];
     if (dropped_[i] || span.parent_span_id == 0 || span.parent_is_remote) continue;
     uint32_t parent = by_id.find(span.parent_span_id, span.trace_id);
-    if (parent == kNoSpan || parent == i) continue;
+    if (parent == kNoSpan) continue;
+    if (parent == i) {  // a span naming itself as parent: the shortest cycle
+      ++stats_.parent_cycles;
+      continue;
+    }
     if (all[parent].resource_index != span.resource_index) continue;
     parent_[i] = parent;
   }

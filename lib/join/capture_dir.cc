@@ -1,7 +1,12 @@
 #include "join/capture_dir.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <simdjson.h>
 #include <system_error>
 
 namespace spanprof::join {
@@ -14,6 +19,29 @@ bool is_span_file(const std::string& name) {
     if (name.ends_with(suffix)) return true;
   }
   return false;
+}
+
+// capture.json's {"clocks": {"start": {"realtime_ns": R, "monotonic_ns": M}}};
+// nothing when the file is absent or does not hold both.
+std::optional<perfdata::ClockData> read_recorded_clock(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(text).get(root) != simdjson::SUCCESS) return std::nullopt;
+  int64_t realtime_ns = 0;
+  int64_t monotonic_ns = 0;
+  if (root["clocks"]["start"]["realtime_ns"].get(realtime_ns) != simdjson::SUCCESS ||
+      root["clocks"]["start"]["monotonic_ns"].get(monotonic_ns) != simdjson::SUCCESS ||
+      realtime_ns <= 0 || monotonic_ns <= 0) {
+    return std::nullopt;
+  }
+  perfdata::ClockData clock;
+  clock.clockid = CLOCK_MONOTONIC;
+  clock.tod_ns = static_cast<uint64_t>(realtime_ns);
+  clock.clockid_ns = static_cast<uint64_t>(monotonic_ns);
+  return clock;
 }
 
 }  // namespace
@@ -36,6 +64,7 @@ Result<CaptureFiles> find_capture_files(const std::string& dir) {
   }
   if (error) return make_error("cannot list the directory: " + error.message(), dir);
   std::sort(files.span_files.begin(), files.span_files.end());
+  files.recorded_clock = read_recorded_clock(base / "capture.json");
   return files;
 }
 

@@ -78,6 +78,12 @@ Result<JoinReport> run_join(const JoinOptions& options) {
   report.read = *read;
   for (const std::string& warning : info.warnings) report.warnings.push_back(warning);
   if (read->damage) report.warnings.push_back(read->damage->to_string());
+  if (!info.clock_data && options.fallback_clock && handler.primary_attr().use_clockid() &&
+      static_cast<int32_t>(options.fallback_clock->clockid) == handler.primary_attr().clockid) {
+    report.warnings.push_back(
+        "perf.data has no CLOCK_DATA (the capture was cut short?): sample times were put on the "
+        "wall clock with capture.json's clock reading instead");
+  }
 
   if (!handler.has_profile()) {
     std::string where = options.perf_data_path;
@@ -96,7 +102,8 @@ Result<JoinReport> run_join(const JoinOptions& options) {
     report.duration_ns = static_cast<int64_t>(range->second - range->first);
     builder.set_duration_nanos(report.duration_ns);
     auto clock = attribute::ClockAlignment::from_capture(info, handler.primary_attr(),
-                                                         options.clock_offset_ns);
+                                                         options.clock_offset_ns,
+                                                         options.fallback_clock ? &*options.fallback_clock : nullptr);
     if (clock) {
       report.start_unix_ns = clock->to_unix_ns(range->first);
       builder.set_time_nanos(*report.start_unix_ns);

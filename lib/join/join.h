@@ -52,6 +52,8 @@ struct JoinOptions {
   std::string summary_path;    // summary.json; "" writes none
   attribute::SpanScope span_scope = attribute::SpanScope::kRoot;
   int64_t clock_offset_ns = 0;  // added to sample times (known skew against the spans' clock)
+  // Used when perf.data has no CLOCK_DATA (a capture cut short): capture.json's clocks.
+  std::optional<perfdata::ClockData> fallback_clock;
   spans::SpanReaderOptions span_reader;
   KernelSymbols kernel_symbols = KernelSymbols::kAuto;
   bool include_kernel_frames = true;

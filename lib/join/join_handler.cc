@@ -56,7 +56,7 @@ void JoinHandler::on_sample(const perfdata::Sample& sample) {
   }
 
   if (span_loader_ != nullptr && !spans_taken_ && span_loader_->ready()) {
-    (void)take_spans();  // a failed load is reported by finish()
+    if (auto taken = take_spans(); !taken) span_load_error_ = taken.error();
   }
   std::string_view thread_name = processes_.thread_name(sample.tid);
   if (span_loader_ != nullptr && !spans_taken_) {
@@ -114,6 +114,7 @@ Result<void> JoinHandler::take_spans() {
 
 Result<void> JoinHandler::finish() {
   if (span_loader_ != nullptr && !spans_taken_) return take_spans();
+  if (span_load_error_) return std::unexpected(*span_load_error_);
   return {};
 }
 
@@ -136,7 +137,8 @@ void JoinHandler::start_profile(const perfdata::EventAttr& attr) {
   // A sample sink needs the samples' times even without spans.
   if (span_loader_ == nullptr && options_.sample_sink == nullptr) return;
   auto clock = attribute::ClockAlignment::from_capture(reader_.info(), attr,
-                                                       options_.clock_offset_ns);
+                                                       options_.clock_offset_ns,
+                                                       options_.fallback_clock ? &*options_.fallback_clock : nullptr);
   if (clock) {
     clock_ = *clock;
   } else if (span_loader_ != nullptr) {

@@ -77,6 +77,7 @@ class JoinHandler : public perfdata::RecordHandler {
   const JoinOptions& options_;
   SpanLoader* span_loader_;
   bool spans_taken_ = false;
+  std::optional<Error> span_load_error_;  // a span file failed on the loading thread
   std::vector<HeldSample> held_;
   std::vector<uint64_t> held_locations_;
   std::unique_ptr<attribute::SpanAttribution> attribution_;

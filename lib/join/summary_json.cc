@@ -112,6 +112,7 @@ void write_spans(JsonWriter& json, const SpanReport& spans) {
   json.field("bad_lines", read.bad_lines);
   json.field("spans", read.spans);
   json.field("bad_spans", read.bad_spans);
+  json.field("spans_over_limit", read.spans_over_limit);
   json.field("end_before_start", read.spans_end_before_start);
   json.field("duplicate_span_ids", spans.tree.duplicate_span_ids);
   json.field("parent_cycles", spans.tree.parent_cycles);

@@ -220,6 +220,7 @@ Result<ShapeReport> shape_capture(const std::string& dir, const ShapeOptions& op
   join::JoinOptions join = options.join;
   if (join.perf_data_path.empty()) join.perf_data_path = files->perf_data;
   if (join.span_files.empty()) join.span_files = files->span_files;
+  if (!join.fallback_clock) join.fallback_clock = files->recorded_clock;
   join.span_scope = options.span_scope;
   join.output_path.clear();
   join.summary_path.clear();

@@ -116,12 +116,14 @@ void SpanBuilder::end_resource() {
 }
 
 void SpanBuilder::add_span(const SpanFields& fields) {
-  if (out_.spans.size() >= kMaxSpans) {
+  // A span costs about 200 bytes through the join (model, tree, index): the
+  // default limit of 4M spans keeps the join under 1 GiB.
+  if (options_.max_spans != 0 && out_.spans.size() >= options_.max_spans) {
     ++stats_.bad_spans;
     if (stats_.spans_over_limit++ == 0) {
-      problem("more than " + std::to_string(kMaxSpans) +
-              " spans: this one and all after it are skipped, to bound memory (join a "
-              "shorter capture or fewer span files)");
+      problem("more than " + std::to_string(options_.max_spans) +
+              " spans: this one and all after it are skipped, to bound memory (raise the "
+              "limit with --max-spans N, about 200 bytes a span, or 0 for none)");
     }
     return;
   }

@@ -45,10 +45,6 @@ std::optional<int64_t> parse_int64(std::string_view text);
 std::optional<uint64_t> parse_uint64(std::string_view text);
 
 inline constexpr size_t kMaxProblems = 20;
-// Spans kept from all files together. A span costs about 200 bytes through the
-// join (model, tree, index), so 4M spans stay under 1 GiB; the spans past it
-// are counted and reported, not allocated.
-inline constexpr size_t kMaxSpans = size_t{1} << 22;
 // Keeps the first kMaxProblems problems; the counters hold the totals.
 void add_problem(SpanReadStats& stats, std::string problem);
 

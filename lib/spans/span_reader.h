@@ -18,6 +18,8 @@ namespace spanprof::spans {
 struct SpanReaderOptions {
   // Attribute holding the OS thread id. Empty: thread.os_id, then thread.native_id.
   std::string tid_attribute;
+  // Spans kept from all files together; the rest are counted and reported. 0: no limit.
+  size_t max_spans = size_t{1} << 22;
 };
 
 struct SpanReadStats {
@@ -29,7 +31,7 @@ struct SpanReadStats {
   uint64_t spans_end_before_start = 0;  // kept, with end = start
   uint64_t spans_without_os_tid = 0;    // no thread.os_id/native_id (thread.id may still help)
   uint64_t files_cut_short = 0;         // corrupt gzip data or a read error: the rest was skipped
-  uint64_t spans_over_limit = 0;        // past kMaxSpans: skipped (also counted in bad_spans)
+  uint64_t spans_over_limit = 0;        // past max_spans: skipped (also counted in bad_spans)
   // First problems, one line each, with file and line number or byte offset.
   std::vector<std::string> problems;
 };

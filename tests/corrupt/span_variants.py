@@ -140,10 +140,11 @@ def build(lines):
         copy[parent] = encode(r, s, span)
         variants.append(SpanVariant("parent cycle", b"\n".join(copy) + b"\n", lost=0,
                                     counter="parent_cycles"))
-    # A span that is its own parent (a child span, so it becomes one more root).
+    # A span that is its own parent (a child span, so it becomes one more root,
+    # and the shortest cycle).
     variants.append(SpanVariant(
         "span is its own parent", with_span(child, lambda s: s.__setitem__("parentSpanId", s["spanId"])),
-        lost=0, roots_added=1))
+        lost=0, counter="parent_cycles", roots_added=1))
 
     variants.append(SpanVariant("file cut in the last line", intact[:-len(base[-1]) // 2 - 1],
                                 lost=1, counter="bad_lines", line=n))

@@ -54,6 +54,29 @@ def main():
         tap.check(str(receiver.get("endpoint", "")).startswith("http://127.0.0.1:"),
                   "capture.json: receiver endpoint", receiver)
 
+        # A capture cut short (perf killed, disk full) has no CLOCK_DATA, which
+        # perf writes last: capture.json's clock reading puts the samples on the
+        # wall clock instead, so the spans are still joined.
+        cut = os.path.join(work, "cut")
+        os.mkdir(cut)
+        for name in ["spans.jsonl", "capture.json"]:
+            shutil.copy(os.path.join(capture, name), cut)
+        with open(os.path.join(capture, "perf.data"), "rb") as whole:
+            data = whole.read()
+        with open(os.path.join(cut, "perf.data"), "wb") as part:
+            part.write(data[:len(data) * 3 // 4])
+        code, out, err = run([spanprof, "join", cut])
+        cut_summary = load_json(os.path.join(cut, "summary.json")) or {}
+        cut_in_spans = (cut_summary.get("spans") or {}).get("samples_in_spans", 0)
+        tap.check(code == 0 and "capture.json's clock reading" in err + out and
+                  0 < cut_in_spans and cut_summary.get("samples", 0) > 0,
+                  f"a cut capture joins its spans with capture.json's clocks ({cut_in_spans} "
+                  "samples in spans)", f"code {code}\n{out}\n{err}")
+        os.remove(os.path.join(cut, "capture.json"))
+        code, out, err = run([spanprof, "join", cut])
+        tap.check(code == 3, "without capture.json the cut capture's spans cannot be joined (exit 3)",
+                  f"code {code}\n{err}")
+
         # --spans FILE outside DIR is joined too; --no-join leaves the join for later.
         outside = os.path.join(work, "elsewhere.jsonl")
         capture2 = os.path.join(work, "capture2")

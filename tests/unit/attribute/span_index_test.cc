@@ -68,6 +68,15 @@ TEST(SpanTree, CyclesAreCutAndDuplicatesDropped) {
   EXPECT_NE(tree.local_root(c), kNoSpan);
 }
 
+TEST(SpanTree, ASpanNamingItselfAsParentIsACycle) {
+  SpanSetBuilder b;
+  uint32_t self = b.add(7, 7, 0, 10);
+  SpanTree tree(b.set());
+  EXPECT_EQ(tree.stats().parent_cycles, 1u);
+  EXPECT_EQ(tree.parent(self), kNoSpan);
+  EXPECT_EQ(tree.local_root(self), self);
+}
+
 TEST(SpanIndex, InnermostOfNestedSpansAndTheirRoot) {
   SpanSetBuilder b;
   uint32_t root = b.add(1, 0, 100, 1000);
