@@ -31,18 +31,26 @@ void RecordBuffer::assign(std::span<const std::byte> bytes) {
 
 OrderedQueue::OrderedQueue(Sink sink, size_t max_bytes) : sink_(std::move(sink)), max_bytes_(max_bytes) {}
 
-void OrderedQueue::push(uint64_t time, std::span<const std::byte> record, uint64_t file_offset) {
+void OrderedQueue::push(uint64_t time, std::span<const std::byte> record, uint64_t file_offset,
+                        Hold hold) {
   QueuedRecord entry;
-  if (!spare_.empty()) {
-    entry.buffer = std::move(spare_.back());
-    spare_bytes_ -= entry.buffer.capacity_bytes();
-    spare_.pop_back();
-  }
   entry.time = time;
   entry.sequence = next_sequence_++;
   entry.file_offset = file_offset;
   entry.size = static_cast<uint32_t>(record.size());
-  entry.buffer.assign(record);
+  if (hold == Hold::kView) {
+    entry.is_view = true;
+    entry.view = record;
+    entry.view_index = next_view_index_++;
+    pending_views_.push_back(PendingView{file_offset, false});
+  } else {
+    if (!spare_.empty()) {
+      entry.buffer = std::move(spare_.back());
+      spare_bytes_ -= entry.buffer.capacity_bytes();
+      spare_.pop_back();
+    }
+    entry.buffer.assign(record);
+  }
   bytes_ += record.size() + sizeof(QueuedRecord);
   max_time_ = std::max(max_time_, time);
   heap_.push_back(std::move(entry));
@@ -61,6 +69,14 @@ void OrderedQueue::pop_one() {
   heap_.pop_back();
   bytes_ -= entry.size + sizeof(QueuedRecord);
   sink_(entry);
+  if (entry.is_view) {
+    pending_views_[entry.view_index - first_pending_view_].released = true;
+    while (!pending_views_.empty() && pending_views_.front().released) {
+      pending_views_.pop_front();
+      ++first_pending_view_;
+    }
+    return;
+  }
   size_t capacity = entry.buffer.capacity_bytes();
   if (capacity <= kSpareMaxBufferBytes && spare_bytes_ + capacity <= kSpareMaxBytes) {
     spare_bytes_ += capacity;

@@ -1,13 +1,19 @@
 // Time ordering of records, perf's ordered-events scheme (util/ordered-events.c):
-// records are buffered as copies and, at each FINISHED_ROUND, every record with
-// time <= the largest time seen before the previous FINISHED_ROUND is released,
-// ties kept in file order.
+// records are buffered and, at each FINISHED_ROUND, every record with time <=
+// the largest time seen before the previous FINISHED_ROUND is released, ties
+// kept in file order.
+//
+// A record is held either as a copy or, when it lies in a file mapping that
+// outlives it, as a view (pointer and size): the caller keeps the bytes valid
+// while lowest_view_offset() is at or before the record's file offset.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <deque>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -34,9 +40,12 @@ struct QueuedRecord {
   uint64_t sequence = 0;  // file order, breaks ties
   uint64_t file_offset = 0;
   uint32_t size = 0;
+  bool is_view = false;
+  uint64_t view_index = 0;  // views only: their order of arrival
+  std::span<const std::byte> view;
   RecordBuffer buffer;
 
-  std::span<const std::byte> bytes() const { return buffer.bytes(); }
+  std::span<const std::byte> bytes() const { return is_view ? view : buffer.bytes(); }
 };
 
 class OrderedQueue {
@@ -46,17 +55,32 @@ class OrderedQueue {
 
   OrderedQueue(Sink sink, size_t max_bytes = kDefaultMaxBytes);
 
-  // Copies the record in. When the buffered bytes exceed the cap, releases the
-  // oldest half at once (a forced flush) so memory stays bounded.
-  void push(uint64_t time, std::span<const std::byte> record, uint64_t file_offset);
+  enum class Hold { kCopy, kView };
+
+  // Takes the record in, copied or as a view. Views must arrive in file order.
+  // When the buffered bytes (views counted too: they pin mapped pages) exceed
+  // the cap, releases the oldest half at once (a forced flush).
+  void push(uint64_t time, std::span<const std::byte> record, uint64_t file_offset,
+            Hold hold = Hold::kCopy);
   void finished_round();
   void flush_all();
 
   size_t buffered_bytes() const { return bytes_; }
   size_t size() const { return heap_.size(); }
   uint64_t forced_flushes() const { return forced_flushes_; }
+  // The file offset of the earliest view not yet released; nullopt when none is
+  // queued. Bytes before it are no longer needed.
+  std::optional<uint64_t> lowest_view_offset() const {
+    if (pending_views_.empty()) return std::nullopt;
+    return pending_views_.front().file_offset;
+  }
 
  private:
+  struct PendingView {
+    uint64_t file_offset;
+    bool released;
+  };
+
   void pop_one();
 
   Sink sink_;
@@ -64,6 +88,10 @@ class OrderedQueue {
   std::vector<QueuedRecord> heap_;  // min-heap on (time, sequence)
   std::vector<RecordBuffer> spare_;  // recycled buffers
   size_t spare_bytes_ = 0;
+  // Views in arrival (= file) order; released ones leave from the front.
+  std::deque<PendingView> pending_views_;
+  uint64_t first_pending_view_ = 0;  // view_index of pending_views_.front()
+  uint64_t next_view_index_ = 0;
   size_t bytes_ = 0;
   uint64_t next_sequence_ = 0;
   uint64_t max_time_ = 0;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "common/byte_reader.h"
@@ -37,6 +38,7 @@ class PerfDataReader final : public Reader {
   uint64_t data_start_ = 0;
   std::optional<uint64_t> data_limit_;  // nullopt: read to the end of the file or pipe
   std::optional<Error> data_note_;      // said in ReadStats::damage (data.size == 0 case)
+  bool map_data_ = false;               // a finished file-mode capture opened by path
   bool records_read_ = false;
 
  private:
@@ -48,9 +50,21 @@ class PerfDataReader final : public Reader {
 
   AttrIndex index_;
   SampleBuffers sample_buffers_;
+  uint64_t undecodable_samples_ = 0;
+  uint64_t first_undecodable_sample_ = 0;  // its byte offset
 };
 
 const EventAttr kNoAttr{};
+
+std::string fmt_hex(uint64_t value) {
+  char text[24];
+  std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+OrderedQueue::Hold hold_of(const RawRecord& record) {
+  return record.mapped ? OrderedQueue::Hold::kView : OrderedQueue::Hold::kCopy;
+}
 
 const EventAttr& PerfDataReader::layout_attr(std::span<const std::byte> record) const {
   auto index = index_.for_non_sample(record);
@@ -72,7 +86,7 @@ void PerfDataReader::add_pipe_attr(const RawRecord& record, ReadStats& stats) {
   EventAttr attr = parse_event_attr(in.bytes(attr_size));
   while (in.remaining() >= 8) attr.ids.push_back(in.u64());
   info_.attrs.push_back(std::move(attr));
-  index_.rebuild(info_.attrs);
+  index_.add_last(info_.attrs);
 }
 
 void PerfDataReader::on_stream_record(const RawRecord& record, RecordStream& stream,
@@ -82,7 +96,7 @@ void PerfDataReader::on_stream_record(const RawRecord& record, RecordStream& str
     case abi::kSample: {
       auto index = index_.for_sample(record.bytes);
       uint64_t time = index ? sample_record_time(record.bytes, info_.attrs[*index]) : 0;
-      queue.push(time, record.bytes, record.file_offset);
+      queue.push(time, record.bytes, record.file_offset, hold_of(record));
       return;
     }
     case abi::kMmap:
@@ -93,7 +107,7 @@ void PerfDataReader::on_stream_record(const RawRecord& record, RecordStream& str
     case abi::kLost:
     case abi::kLostSamples:
       queue.push(non_sample_record_time(record.bytes, layout_attr(record.bytes)), record.bytes,
-                 record.file_offset);
+                 record.file_offset, hold_of(record));
       return;
     case abi::kFinishedRound:
       queue.finished_round();
@@ -164,6 +178,8 @@ void PerfDataReader::dispatch(const QueuedRecord& queued, RecordHandler& handler
         sample.file_offset = queued.file_offset;
         ++stats.samples;
         handler.on_sample(sample);
+      } else if (undecodable_samples_++ == 0) {
+        first_undecodable_sample_ = queued.file_offset;
       }
       break;
     }
@@ -220,9 +236,20 @@ Result<ReadStats> PerfDataReader::read_records(RecordHandler& handler) {
   records_read_ = true;
   ReadStats stats;
   index_.rebuild(info_.attrs);
-  RecordStream stream(fd_, data_start_, data_limit_);
+  std::optional<RecordStream> stream_storage;
+  if (map_data_) {
+    stream_storage.emplace(fd_, data_start_, data_limit_, RecordStream::Mapped{});
+  } else {
+    stream_storage.emplace(fd_, data_start_, data_limit_);
+  }
+  RecordStream& stream = *stream_storage;
+  // Declared after the stream: destroyed first, it never outlives the mapping its views are in.
   OrderedQueue queue([&](const QueuedRecord& record) { dispatch(record, handler, stats); });
-  while (auto record = stream.next()) on_stream_record(*record, stream, queue, stats);
+  constexpr uint64_t kNothingQueued = UINT64_MAX;
+  while (auto record = stream.next()) {
+    on_stream_record(*record, stream, queue, stats);
+    stream.release_before(queue.lowest_view_offset().value_or(kNothingQueued));
+  }
   queue.flush_all();
 
   stats.compressed_records = stream.compressed_records();
@@ -236,6 +263,19 @@ Result<ReadStats> PerfDataReader::read_records(RecordHandler& handler) {
     stats.damage = data_note_;
   } else {
     stats.damage = stream.damage();
+  }
+  if (!stats.damage && stats.samples == 0 && undecodable_samples_ > 0) {
+    // Said as damage, so that "no samples" names the cause: the attr's layout
+    // does not fit the sample records (a corrupt header, or a foreign writer).
+    const EventAttr& attr = info_.attrs.empty() ? kNoAttr : info_.attrs.front();
+    stats.damage = Error{"none of the " + std::to_string(undecodable_samples_) +
+                             " sample records fits the layout that the event's sample_type " +
+                             fmt_hex(attr.sample_type) + " and read_format " +
+                             fmt_hex(attr.read_format) + " describe (the first at byte offset " +
+                             std::to_string(first_undecodable_sample_) + ")",
+                         "perf.data byte offset " + std::to_string(first_undecodable_sample_),
+                         "the attrs in the header do not describe these samples; the capture "
+                         "is corrupt, record it again"};
   }
   return stats;
 }
@@ -321,6 +361,9 @@ Result<std::unique_ptr<Reader>> Reader::open(const std::string& path) {
   } else {
     reader->data_limit_ = header->data.size;
     read_features(fd, *header, file_size, info);
+    // Mapped, not read(): the ordered queue then holds views, not copies. An
+    // unfinished capture (above) may still be growing, so it keeps read().
+    reader->map_data_ = !from_stdin;
   }
   if (::lseek(fd, static_cast<off_t>(header->data.offset), SEEK_SET) < 0) {
     return make_error(std::string("cannot seek: ") + std::strerror(errno), name);

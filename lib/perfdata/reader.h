@@ -2,7 +2,10 @@
 //
 // Takes: a path (or "-" for standard input). Gives: the capture's CaptureInfo and
 // its records, decoded and in time order, streamed to a RecordHandler.
-// Memory is bounded by perf's flush rounds, not by the number of samples.
+// Memory is bounded by perf's flush rounds, not by the number of samples. A
+// finished file-mode capture opened by path is mapped, and records wait for their
+// round as views into the mapping, whose pages are given back once dispatched;
+// standard input, pipe mode and unfinished captures are read() and copied.
 #pragma once
 
 #include <cstdint>
