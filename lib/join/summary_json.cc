@@ -1,5 +1,7 @@
 #include "join/summary_json.h"
 
+#include "common/json_quote.h"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -69,25 +71,7 @@ class JsonWriter {
       out_ += ':';
     }
   }
-  void quoted(std::string_view text) {
-    out_ += '"';
-    for (unsigned char c : text) {
-      switch (c) {
-        case '"': out_ += "\\\""; break;
-        case '\\': out_ += "\\\\"; break;
-        case '\n': out_ += "\\n"; break;
-        case '\r': out_ += "\\r"; break;
-        case '\t': out_ += "\\t"; break;
-        default:
-          if (c < 0x20) {
-            out_ += fmt::format("\\u{:04x}", c);
-          } else {
-            out_ += static_cast<char>(c);
-          }
-      }
-    }
-    out_ += '"';
-  }
+  void quoted(std::string_view text) { append_json_quoted(out_, text); }
 
   std::string out_;
   bool first_ = true;

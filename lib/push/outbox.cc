@@ -1,5 +1,7 @@
 #include "push/outbox.h"
 
+#include "common/json_quote.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -34,36 +36,15 @@ constexpr KindName kKindNames[] = {
     {BatchKind::kOtlpTraces, "otlp-traces"},
 };
 
-std::string json_escaped(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out += '"';
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
+
 
 std::string info_json(const BatchInfo& info) {
   return fmt::format(
       "{{\"schema\":\"spanprof.outbox/1\",\"id\":{},\"kind\":\"{}\",\"path_and_query\":{},"
       "\"content_type\":{},\"profiles\":{},\"samples\":{},\"spans\":{},"
       "\"window_start_ns\":{},\"window_end_ns\":{},\"body_bytes\":{}}}\n",
-      json_escaped(info.id), batch_kind_name(info.kind), json_escaped(info.path_and_query),
-      json_escaped(info.content_type), info.profiles, info.samples, info.spans,
+      json_quoted(info.id), batch_kind_name(info.kind), json_quoted(info.path_and_query),
+      json_quoted(info.content_type), info.profiles, info.samples, info.spans,
       info.window_start_ns, info.window_end_ns, info.body_bytes);
 }
 

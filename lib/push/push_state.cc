@@ -1,5 +1,7 @@
 #include "push/push_state.h"
 
+#include "common/json_quote.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -37,20 +39,7 @@ Result<std::string> read_text(const std::string& path) {
 }
 
 // JSON string escaping for keys copied back into capture.json.
-std::string quoted(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
+std::string quoted(std::string_view text) { return json_quoted(text); }
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "record/capture_json.h"
 
+#include "common/json_quote.h"
+
 #include <time.h>
 
 #include <fmt/format.h>
@@ -16,25 +18,7 @@ int64_t read_clock(clockid_t clock) {
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-std::string quoted(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
+std::string quoted(std::string_view text) { return json_quoted(text); }
 
 std::string string_array(const std::vector<std::string>& values) {
   std::string out = "[";

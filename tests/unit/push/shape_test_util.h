@@ -9,37 +9,15 @@
 #include <sstream>
 #include <string>
 
+#include "../profile/profile_test_util.h"
 #include "pprof.pb.h"
 #include "profile/gzip.h"
 
 namespace spanprof::push::testing {
 
-class ScratchDir {
- public:
-  ScratchDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/spanprof-shape-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-inline std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using profile::testing::read_file;
+using profile::testing::ScratchDir;
+using profile::testing::str;
 
 inline void write_file(const std::filesystem::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
@@ -57,10 +35,6 @@ inline pprof::Profile decode_pprof(const std::string& bytes) {
   }
   EXPECT_TRUE(profile.ParseFromString(plain));
   return profile;
-}
-
-inline const std::string& str(const pprof::Profile& profile, int64_t index) {
-  return profile.string_table(static_cast<int>(index));
 }
 
 inline bool is_lower_hex(const std::string& text, size_t length) {
