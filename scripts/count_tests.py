@@ -22,10 +22,9 @@ def main(path):
             skipped += 1
         else:
             passed += 1
-    line = f"{passed} passed, {failed} failed"
     if skipped:
-        line += f", {skipped} skipped"
-    print(line)
+        print(f"{skipped} skipped (see the test log for why)")
+    print(f"{passed} passed, {failed} failed")
     return 1 if failed or passed == 0 else 0
 
 

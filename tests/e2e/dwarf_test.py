@@ -108,8 +108,14 @@ def main():
         if ok:
             samples, share = libc_leaf_shares(fp)
             tap.check(samples >= 200, f"fp: {samples} samples in libc's memchr (>= 200)")
-            tap.check(share < 0.5, f"fp: only {share:.2%} of them show {CALLER} "
-                      "(frame pointers lose the leaf's caller)")
+            if os.environ.get("SPANPROF_SANITIZED"):
+                # ASan intercepts memchr in a frame that keeps a frame pointer,
+                # so the fp chain loses the interceptor instead of the caller.
+                tap.skip(f"fp: {share:.2%} of them show {CALLER}",
+                         "sanitizer build: ASan's memchr interceptor keeps the caller")
+            else:
+                tap.check(share < 0.5, f"fp: only {share:.2%} of them show {CALLER} "
+                          "(frame pointers lose the leaf's caller)")
             with open(os.path.join(fp, "summary.json")) as f:
                 tap.check(json.load(f).get("unwind") is None, "fp: no unwind section")
             dwarf_size = os.path.getsize(os.path.join(dwarf, "perf.data"))

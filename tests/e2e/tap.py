@@ -18,6 +18,11 @@ class Tap:
         sys.stdout.flush()
         return ok
 
+    def skip(self, description, reason):
+        self.count += 1
+        print(f"ok {self.count} - {description} # SKIP {reason}")
+        sys.stdout.flush()
+
     def skip_all(self, reason):
         print(f"1..0 # SKIP {reason}")
         sys.exit(0)
