@@ -1,81 +1,13 @@
 #include "join/summary_json.h"
 
-#include "common/json_quote.h"
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
+#include "common/durable_file.h"
+#include "common/json_writer.h"
 
 #include <fmt/format.h>
 
 namespace spanprof::join {
 
 namespace {
-
-// A JSON object writer that keeps commas and escaping in one place.
-class JsonWriter {
- public:
-  void begin_object(std::string_view key = {}) { open(key, '{'); }
-  void end_object() { close('}'); }
-  void begin_array(std::string_view key = {}) { open(key, '['); }
-  void end_array() { close(']'); }
-
-  void field(std::string_view key, std::string_view value) {
-    prefix(key);
-    quoted(value);
-  }
-  void field(std::string_view key, const char* value) { field(key, std::string_view(value)); }
-  void field(std::string_view key, int64_t value) {
-    prefix(key);
-    out_ += std::to_string(value);
-  }
-  void field(std::string_view key, uint64_t value) {
-    prefix(key);
-    out_ += std::to_string(value);
-  }
-  void field(std::string_view key, double value) {
-    prefix(key);
-    out_ += fmt::format("{:.4f}", value);
-  }
-  void field(std::string_view key, bool value) {
-    prefix(key);
-    out_ += value ? "true" : "false";
-  }
-  void null_field(std::string_view key) {
-    prefix(key);
-    out_ += "null";
-  }
-  void value(std::string_view text) {
-    prefix({});
-    quoted(text);
-  }
-
-  std::string take() { return std::move(out_) + "\n"; }
-
- private:
-  void open(std::string_view key, char bracket) {
-    prefix(key);
-    out_ += bracket;
-    first_ = true;
-  }
-  void close(char bracket) {
-    out_ += bracket;
-    first_ = false;
-  }
-  void prefix(std::string_view key) {
-    if (!first_) out_ += ',';
-    first_ = false;
-    if (!key.empty()) {
-      quoted(key);
-      out_ += ':';
-    }
-  }
-  void quoted(std::string_view text) { append_json_quoted(out_, text); }
-
-  std::string out_;
-  bool first_ = true;
-};
 
 double ratio(uint64_t part, uint64_t whole) {
   return whole == 0 ? 0.0 : static_cast<double>(part) / static_cast<double>(whole);
@@ -234,17 +166,7 @@ std::string summary_json(const JoinReport& report) {
 }
 
 Result<void> write_summary_json(const JoinReport& report, const std::string& path) {
-  std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << summary_json(report);
-    out.flush();
-    if (!out) return make_error(std::string("cannot write: ") + std::strerror(errno), temp);
-  }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    return make_error(std::string("cannot rename into place: ") + std::strerror(errno), path);
-  }
-  return {};
+  return write_file_durably(path, summary_json(report));
 }
 
 }  // namespace spanprof::join

@@ -1,15 +1,10 @@
 #include "profile/profile_builder.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <cerrno>
-#include <cstring>
 #include <deque>
 #include <functional>
 #include <unordered_map>
 
+#include "common/durable_file.h"
 #include "pprof.pb.h"
 #include "profile/gzip.h"
 
@@ -89,48 +84,6 @@ struct LocationRecord {
 // A sample key is one flat word vector: [n_locations, location ids...,
 // then per label: key, str, num, num_unit] (strings as table indices).
 constexpr size_t kWordsPerLabel = 4;
-
-Error io_error(const std::string& what, const std::string& path) {
-  return Error{what + ": " + std::strerror(errno), path, {}};
-}
-
-Result<void> write_all(int fd, std::string_view bytes, const std::string& path) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return std::unexpected(io_error("cannot write profile", path));
-    }
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return {};
-}
-
-// Readers never see a half-written profile: write a sibling temp file, then rename.
-Result<void> write_file_atomically(const std::string& path, std::string_view bytes) {
-  static std::atomic<uint64_t> counter{0};
-  std::string temp =
-      path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1));
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0) return std::unexpected(io_error("cannot create profile", temp));
-  auto written = write_all(fd, bytes, temp);
-  if (!written) {
-    ::close(fd);
-    ::unlink(temp.c_str());
-    return written;
-  }
-  if (::close(fd) != 0) {
-    auto error = io_error("cannot write profile", temp);
-    ::unlink(temp.c_str());
-    return std::unexpected(error);
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    auto error = io_error("cannot rename " + temp + " to profile", path);
-    ::unlink(temp.c_str());
-    return std::unexpected(error);
-  }
-  return {};
-}
 
 }  // namespace
 
@@ -401,7 +354,7 @@ Result<void> ProfileBuilder::write_gzipped(const std::string& path) const {
     error.where = path;
     return std::unexpected(error);
   }
-  return write_file_atomically(path, *compressed);
+  return write_file_durably(path, *compressed);
 }
 
 }  // namespace spanprof::profile

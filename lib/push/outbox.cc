@@ -1,5 +1,7 @@
 #include "push/outbox.h"
 
+#include "common/durable_file.h"
+
 #include "common/json_quote.h"
 
 #include <fcntl.h>
@@ -51,38 +53,6 @@ std::string info_json(const BatchInfo& info) {
 Error io_error(std::string_view what, const std::string& path, int err) {
   return Error{fmt::format("cannot {}: {}", what, std::strerror(err)), path,
                "check the directory's permissions and free space"};
-}
-
-// Writes bytes to path through path.tmp, fsyncs, renames.
-Result<void> write_durably(const std::string& path, std::string_view bytes) {
-  std::string temporary = path + ".tmp";
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return std::unexpected(io_error("create", temporary, errno));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      ::unlink(temporary.c_str());
-      return std::unexpected(io_error("write", temporary, err));
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    ::unlink(temporary.c_str());
-    return std::unexpected(io_error("sync", temporary, err));
-  }
-  ::close(fd);
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(temporary.c_str());
-    return std::unexpected(io_error("rename into place", path, err));
-  }
-  return {};
 }
 
 void sync_directory(const std::string& dir) {
@@ -171,8 +141,8 @@ Result<void> Outbox::write(const Batch& batch) {
   BatchInfo info = batch.info;
   info.body_bytes = batch.body.size();
   std::string base = (fs::path(path_) / info.id).string();
-  if (auto ok = write_durably(base + std::string(kBodySuffix), batch.body); !ok) return ok;
-  if (auto ok = write_durably(base + std::string(kInfoSuffix), info_json(info)); !ok) return ok;
+  if (auto ok = write_file_durably(base + std::string(kBodySuffix), batch.body); !ok) return ok;
+  if (auto ok = write_file_durably(base + std::string(kInfoSuffix), info_json(info)); !ok) return ok;
   sync_directory(path_);
   return {};
 }
@@ -187,7 +157,8 @@ Result<std::vector<BatchInfo>> Outbox::pending() const {
     std::string name = it->path().filename().string();
     if (name.ends_with(kBodySuffix)) bodies.push_back(name.substr(0, name.size() - kBodySuffix.size()));
     if (name.ends_with(kInfoSuffix)) infos.push_back(name.substr(0, name.size() - kInfoSuffix.size()));
-    if (name.ends_with(".tmp")) fs::remove(it->path(), ec);  // an interrupted write
+    // An interrupted write (".tmp" is how spanprof 0.1 named them).
+    if (is_durable_temporary(name) || name.ends_with(".tmp")) fs::remove(it->path(), ec);
   }
   if (ec) return make_error(fmt::format("cannot list the outbox: {}", ec.message()), path_);
   std::sort(infos.begin(), infos.end());

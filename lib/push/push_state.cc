@@ -1,5 +1,6 @@
 #include "push/push_state.h"
 
+#include "common/durable_file.h"
 #include "common/json_quote.h"
 
 #include <fcntl.h>
@@ -42,35 +43,6 @@ Result<std::string> read_text(const std::string& path) {
 std::string quoted(std::string_view text) { return json_quoted(text); }
 
 }  // namespace
-
-Result<void> write_file_durably(const std::string& path, const std::string& text) {
-  std::string temporary = path + ".tmp";
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return make_error(fmt::format("cannot create: {}", std::strerror(errno)), temporary);
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(temporary.c_str());
-      return make_error(fmt::format("cannot write: {}", std::strerror(err)), temporary);
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int err = errno;
-    ::unlink(temporary.c_str());
-    return make_error(fmt::format("cannot sync: {}", std::strerror(err)), temporary);
-  }
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(temporary.c_str());
-    return make_error(fmt::format("cannot rename into place: {}", std::strerror(err)), path);
-  }
-  return {};
-}
 
 Result<void> write_push_state(const std::string& dir, const PushState& state) {
   return write_file_durably((std::filesystem::path(dir) / kStateFile).string(), state_json(state));

@@ -19,7 +19,4 @@ Result<void> write_push_state(const std::string& dir, const PushState& state);
 // object (it is then left untouched).
 Result<void> record_push_in_capture_json(const std::string& dir, const PushState& state);
 
-// Writes text to path through a temporary file, fsync and rename(2).
-Result<void> write_file_durably(const std::string& path, const std::string& text);
-
 }  // namespace spanprof::push

@@ -78,18 +78,4 @@ Result<PreparedDir> prepare_capture_dir(const std::string& dir, bool force) {
   return prepared;
 }
 
-Result<void> write_file_atomically(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return make_error(std::string("cannot write: ") + std::strerror(errno), tmp);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return make_error(std::string("cannot rename into place: ") + std::strerror(errno), path);
-  }
-  return {};
-}
-
 }  // namespace spanprof::record

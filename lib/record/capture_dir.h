@@ -24,7 +24,4 @@ struct PreparedDir {
 // spans*, capture.json, profile.pb.gz, summary.json) are removed, others kept.
 Result<PreparedDir> prepare_capture_dir(const std::string& dir, bool force);
 
-// Writes text to path through path.tmp and rename(), so readers never see half a file.
-Result<void> write_file_atomically(const std::string& path, const std::string& text);
-
 }  // namespace spanprof::record

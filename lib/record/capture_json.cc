@@ -1,5 +1,6 @@
 #include "record/capture_json.h"
 
+#include "common/durable_file.h"
 #include "common/json_quote.h"
 
 #include <time.h>
@@ -94,7 +95,7 @@ std::string capture_record_json(const CaptureRecord& r) {
 }
 
 Result<void> write_capture_record(const std::string& capture_dir, const CaptureRecord& record) {
-  return write_file_atomically(capture_dir + "/capture.json", capture_record_json(record));
+  return write_file_durably(capture_dir + "/capture.json", capture_record_json(record));
 }
 
 }  // namespace spanprof::record

@@ -83,11 +83,13 @@ TEST_F(OutboxTest, OrphanBodiesAndTemporariesAreRemoved) {
   fs::create_directories(dir_ / "outbox");
   std::ofstream(dir_ / "outbox" / "000009-profile.body") << "orphan";
   std::ofstream(dir_ / "outbox" / "000010-profile.json.tmp") << "{";
+  std::ofstream(dir_ / "outbox" / "000011-profile.body.tmp-4242-7") << "half";
   auto pending = outbox.pending();
   ASSERT_TRUE(pending.has_value());
   EXPECT_TRUE(pending->empty());
   EXPECT_FALSE(fs::exists(dir_ / "outbox" / "000009-profile.body"));
   EXPECT_FALSE(fs::exists(dir_ / "outbox" / "000010-profile.json.tmp"));
+  EXPECT_FALSE(fs::exists(dir_ / "outbox" / "000011-profile.body.tmp-4242-7"));
 }
 
 TEST_F(OutboxTest, DamagedEntryIsAnErrorNamingTheFile) {
