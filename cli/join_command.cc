@@ -6,7 +6,7 @@
 
 #include "cli/exit_codes.h"
 #include "cli/report_printer.h"
-#include "join/capture_dir.h"
+#include "run/run_session.h"
 
 namespace spanprof::cli {
 
@@ -16,8 +16,8 @@ CLI::App* add_join_command(CLI::App& app, JoinCommandOptions& options) {
       "Attribute the samples of a perf capture to the spans running on their threads; write "
       "a symbolized, span-labelled pprof (gzipped profile.proto)");
   join->add_option("DIR", options.capture_dir,
-                   "Capture directory: reads DIR/perf.data and DIR/spans*.jsonl[.gz], writes "
-                   "DIR/profile.pb.gz and DIR/summary.json");
+                   "Capture directory: reads DIR/perf.data, DIR/spans* and the spans file "
+                   "DIR/capture.json names; writes DIR/profile.pb.gz and DIR/summary.json");
   join->add_option("--perf-data", options.join.perf_data_path,
                    "perf.data written by `perf record` (\"-\" reads a pipe-mode capture from stdin)");
   join->add_option("--spans", options.join.span_files,
@@ -61,51 +61,35 @@ CLI::App* add_join_command(CLI::App& app, JoinCommandOptions& options) {
   return join;
 }
 
-namespace {
-
-// Fills paths from DIR where the user gave none; returns an error message or "".
-std::string resolve_paths(JoinCommandOptions& options) {
-  join::JoinOptions& join = options.join;
-  if (options.capture_dir.empty()) {
-    if (join.perf_data_path.empty()) return "give a capture directory DIR or --perf-data FILE";
-    if (join.output_path.empty()) join.output_path = "profile.pb.gz";
-    return "";
-  }
-  auto files = join::find_capture_files(options.capture_dir);
-  if (!files) return files.error().to_string();
-  if (join.perf_data_path.empty()) join.perf_data_path = files->perf_data;
-  if (join.span_files.empty()) join.span_files = files->span_files;
-  if (join.output_path.empty()) join.output_path = files->profile;
-  if (join.summary_path.empty()) join.summary_path = files->summary;
-  join.fallback_clock = files->recorded_clock;
-  return "";
-}
-
-}  // namespace
-
 int run_join_command(JoinCommandOptions& options) {
-  if (std::string problem = resolve_paths(options); !problem.empty()) {
-    fmt::print(stderr, "spanprof join: error: {}\n", problem);
+  join::JoinOptions& join = options.join;
+  if (options.capture_dir.empty() && join.perf_data_path.empty()) {
+    fmt::print(stderr, "spanprof join: error: give a capture directory DIR or --perf-data FILE\n");
     return kExitUsage;
   }
-  if (options.join.symbolizer.build_id_cache_dir.empty()) {
+  if (join.symbolizer.build_id_cache_dir.empty()) {
     const char* home = std::getenv("HOME");
-    options.join.symbolizer.build_id_cache_dir = std::string(home ? home : "/root") + "/.debug";
+    join.symbolizer.build_id_cache_dir = std::string(home ? home : "/root") + "/.debug";
   }
-  options.join.include_kernel_frames = !options.no_kernel;
-  options.join.span_scope = options.span_scope == "innermost" ? attribute::SpanScope::kInnermost
-                                                              : attribute::SpanScope::kRoot;
-  options.join.kernel_symbols = options.kernel_symbols == "always" ? join::KernelSymbols::kAlways
-                                : options.kernel_symbols == "never" ? join::KernelSymbols::kNever
-                                                                    : join::KernelSymbols::kAuto;
-  auto report = join::run_join(options.join);
+  join.include_kernel_frames = !options.no_kernel;
+  join.span_scope = options.span_scope == "innermost" ? attribute::SpanScope::kInnermost
+                                                      : attribute::SpanScope::kRoot;
+  join.kernel_symbols = options.kernel_symbols == "always"  ? join::KernelSymbols::kAlways
+                        : options.kernel_symbols == "never" ? join::KernelSymbols::kNever
+                                                            : join::KernelSymbols::kAuto;
+  if (options.capture_dir.empty() && join.output_path.empty()) join.output_path = "profile.pb.gz";
+  auto report = options.capture_dir.empty() ? join::run_join(join)
+                                            : run::join_capture_dir(options.capture_dir, join);
   if (!report) {
     fmt::print(stderr, "spanprof join: error: {}\n", report.error().to_string());
     return kExitUnusableInput;
   }
   print_join_report(*report, options.quiet);
-  if (report->spans && report->spans->join_error) return kExitSpansNotJoined;
-  return kExitOk;
+  return join_exit_code(*report);
+}
+
+int join_exit_code(const join::JoinReport& report) {
+  return report.spans && report.spans->join_error ? kExitSpansNotJoined : kExitOk;
 }
 
 }  // namespace spanprof::cli

@@ -1,13 +1,13 @@
 #include "cli/run_command.h"
 
-#include <algorithm>
-#include <filesystem>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
 #include "cli/exit_codes.h"
 #include "cli/join_command.h"
-#include "join/capture_dir.h"
+#include "cli/report_printer.h"
+#include "run/run_session.h"
 
 namespace spanprof::cli {
 
@@ -54,7 +54,7 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& options) {
   run->add_flag("--no-join", options.no_join,
                 "Only record; run `spanprof join DIR` later");
   run->add_flag("-q,--quiet", options.quiet, "Print only warnings, errors and losses");
-  run->add_option("--push", options.push.server,
+  run->add_option("--push", options.push.settings.server,
                   "After the join, push DIR to this Grafana Pyroscope server as `spanprof push "
                   "DIR --server URL` does (with the Push options below); a failed push turns "
                   "exit 0 into 5 or 6, a failing command's status wins")
@@ -98,75 +98,97 @@ void print_receiver(const record::RunReport& report, bool quiet) {
   loss(s.aborted, "requests the client abandoned");
 }
 
-// The join of `spanprof join DIR`, plus a --spans file kept outside DIR.
-void join_capture(const record::RunReport& report, bool quiet) {
-  JoinCommandOptions join;
-  join.capture_dir = report.capture_dir;
-  join.quiet = quiet;
-  if (auto files = join::find_capture_files(report.capture_dir)) {
-    join.join.span_files = files->span_files;
+void print_recorded(const record::RunReport& report, bool quiet) {
+  const record::ExitStatus& status = report.app_status;
+  if (report.terminal_signal != 0 && status.signal == report.terminal_signal) {
+    fmt::print(stderr,
+               "spanprof run: interrupted from the terminal: perf was {} too and passes that on "
+               "(exit {}), not the command's own status\n",
+               status.describe(), status.shell_code());
+  } else if (!quiet || status.shell_code() != 0) {
+    fmt::print(stderr, "spanprof run: the command ended: {}{}\n", status.describe(),
+               report.app_pid ? fmt::format(" (pid {})", report.app_pid) : "");
   }
-  std::error_code error;
-  bool listed = std::any_of(join.join.span_files.begin(), join.join.span_files.end(),
-                            [&](const std::string& file) {
-                              return std::filesystem::equivalent(file, report.spans_file, error);
-                            });
-  if (!listed && std::filesystem::exists(report.spans_file, error)) {
-    join.join.span_files.push_back(report.spans_file);
+  print_receiver(report, quiet);
+  std::fflush(stderr);
+}
+
+void print_joined(const Result<join::JoinReport>& joined, const std::string& dir, bool quiet) {
+  int code = kExitUnusableInput;
+  if (joined) {
+    print_join_report(*joined, quiet);
+    code = join_exit_code(*joined);
+  } else {
+    fmt::print(stderr, "spanprof join: error: {}\n", joined.error().to_string());
   }
-  if (int code = run_join_command(join); code != kExitOk) {
+  if (code != kExitOk) {
     fmt::print(stderr,
                "spanprof run: the join did not complete (code {}); the capture is kept: "
                "spanprof join {}\n",
-               code, report.capture_dir);
+               code, dir);
   }
 }
 
 }  // namespace
 
 int run_run_command(RunCommandOptions& options) {
-  options.run.on_notice = [quiet = options.quiet](const std::string& text) {
+  const char* push_who = "spanprof run: push";
+  const bool quiet = options.quiet;
+  run::RunSessionOptions session;
+  session.record = options.run;
+  session.record.on_notice = [quiet](const std::string& text) {
     if (!quiet) fmt::print(stderr, "spanprof run: {}\n", text);
   };
-  options.run.on_warning = [](const std::string& text) {
+  session.record.on_warning = [](const std::string& text) {
     fmt::print(stderr, "spanprof run: warning: {}\n", text);
   };
-  if (!options.push.server.empty() && check_push_flags(options.push, "spanprof run: push") != kExitOk) {
-    return kExitUsage;  // before the command runs, not after
+  session.join = !options.no_join;
+  const char* home = std::getenv("HOME");
+  session.join_options.symbolizer.build_id_cache_dir = std::string(home ? home : "/root") + "/.debug";
+  options.push.quiet = quiet;
+  const bool pushing = !options.push.settings.server.empty();
+  if (pushing) {
+    options.push.settings.shaping_given = shaping_given(options.push);
+    session.push = options.push.settings;
   }
-  auto report = record::record_command(options.run);
-  if (!report) {
-    fmt::print(stderr, "spanprof run: error: {}\n", report.error().error.to_string());
-    return failure_exit_code(report.error().kind);
-  }
-  const record::ExitStatus& status = report->app_status;
-  if (report->terminal_signal != 0 && status.signal == report->terminal_signal) {
-    fmt::print(stderr,
-               "spanprof run: interrupted from the terminal: perf was {} too and passes that on "
-               "(exit {}), not the command's own status\n",
-               status.describe(), status.shell_code());
-  } else if (!options.quiet || status.shell_code() != 0) {
-    fmt::print(stderr, "spanprof run: the command ended: {}{}\n", status.describe(),
-               report->app_pid ? fmt::format(" (pid {})", report->app_pid) : "");
-  }
-  print_receiver(*report, options.quiet);
-  std::fflush(stderr);
-  if (options.no_join) {
-    if (!options.quiet) {
+  run::RunObserver observer;
+  std::string capture_dir;
+  observer.on_recorded = [&](const record::RunReport& report) {
+    capture_dir = report.capture_dir;
+    print_recorded(report, quiet);
+    if (options.no_join && !quiet) {
       fmt::print(stderr, "spanprof run: capture in {}; join it with: spanprof join {}\n",
-                 report->capture_dir, report->capture_dir);
+                 report.capture_dir, report.capture_dir);
     }
-  } else {
-    join_capture(*report, options.quiet);
+    if (pushing && options.no_join && !quiet) {
+      fmt::print(stderr, "spanprof run: --no-join: pushing anyway (push joins the capture itself)\n");
+    }
+    std::fflush(stderr);
+  };
+  observer.on_joined = [&](const Result<join::JoinReport>& joined) {
+    print_joined(joined, capture_dir, quiet);
+    std::fflush(stdout);
+    std::fflush(stderr);
+  };
+  // The push observer needs the directory, known once recorded.
+  observer.push.on_shaped = [&](const push::ShapeReport& report) {
+    push_observer(capture_dir, options.push, push_who).on_shaped(report);
+  };
+  observer.push.on_resumed = [&](const push::ResumedPush& resumed) {
+    push_observer(capture_dir, options.push, push_who).on_resumed(resumed);
+  };
+  observer.push.on_event = [push_who](const std::string& line) {
+    fmt::print(stderr, "{}: {}\n", push_who, line);
+  };
+
+  auto outcome = run::run_session(std::move(session), observer);
+  if (!outcome) {
+    fmt::print(stderr, "spanprof run: error: {}\n", outcome.error().error.to_string());
+    return failure_exit_code(outcome.error().kind);
   }
-  int app_code = report->app_status.shell_code();
-  if (options.push.server.empty()) return app_code;
-  if (options.no_join && !options.quiet) {
-    fmt::print(stderr, "spanprof run: --no-join: pushing anyway (push joins the capture itself)\n");
-  }
-  options.push.quiet = options.quiet;
-  std::fflush(stderr);
-  int push_code = push_capture(report->capture_dir, options.push, "spanprof run: push");
+  int app_code = outcome->recorded.app_status.shell_code();
+  if (!outcome->pushed) return app_code;
+  int push_code = print_push_outcome(*outcome->pushed, capture_dir, options.push, push_who);
   if (push_code == kExitOk) return app_code;
   if (app_code != 0) {
     fmt::print(stderr,

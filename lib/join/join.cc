@@ -76,6 +76,7 @@ Result<JoinReport> run_join(const JoinOptions& options) {
   if (!read) return std::unexpected(read.error());
   if (auto finished = handler.finish(); !finished) return std::unexpected(finished.error());
   report.read = *read;
+  for (const std::string& warning : options.input_warnings) report.warnings.push_back(warning);
   for (const std::string& warning : info.warnings) report.warnings.push_back(warning);
   if (read->damage) report.warnings.push_back(read->damage->to_string());
   if (!info.clock_data && options.fallback_clock && handler.primary_attr().use_clockid() &&

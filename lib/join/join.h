@@ -61,6 +61,9 @@ struct JoinOptions {
   symbolize::SymbolizerOptions symbolizer;
   SampleSink* sample_sink = nullptr;  // also receives every sample (not owned)
   bool write_profile = true;          // false: output_path is not written (spanprof push)
+  // What opening the inputs found worth a warning (capture::Capture's), passed
+  // on to JoinReport::warnings.
+  std::vector<std::string> input_warnings;
 };
 
 struct EventSummary {

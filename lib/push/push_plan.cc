@@ -2,15 +2,12 @@
 
 #include <time.h>
 
-#include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 #include <fmt/format.h>
-#include <simdjson.h>
 
-#include "join/capture_dir.h"
+#include "capture/capture_dir.h"
+#include "join/capture_inputs.h"
 #include "profile/gzip.h"
 #include "push/ingest_request.h"
 #include "push/outbox.h"
@@ -53,20 +50,6 @@ std::string random_uuid(std::mt19937_64& random) {
   lo = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;
   return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff,
                      hi & 0xffff, lo >> 48, lo & 0xffffffffffffull);
-}
-
-// The executable's name from capture.json's "command" (`spanprof run` writes it).
-std::string executable_from_capture_json(const std::string& dir) {
-  std::ifstream in(std::filesystem::path(dir) / "capture.json", std::ios::binary);
-  if (!in) return {};
-  std::ostringstream text;
-  text << in.rdbuf();
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (parser.parse(text.str()).get(doc)) return {};
-  std::string_view first;
-  if (doc["command"].at(0).get_string().get(first)) return {};
-  return std::filesystem::path(std::string(first)).filename().string();
 }
 
 std::string batch_id(uint64_t number, const char* what) {
@@ -206,8 +189,8 @@ Result<ShapeReport> shape_capture(const std::string& dir, const ShapeOptions& op
     return std::unexpected(checked.error());
   }
 
-  auto files = join::find_capture_files(dir);
-  if (!files) return std::unexpected(files.error());
+  auto capture = capture::open_capture(dir);
+  if (!capture) return std::unexpected(capture.error());
   Outbox outbox(dir);
   auto pending = outbox.pending();
   if (!pending) return std::unexpected(pending.error());
@@ -217,10 +200,7 @@ Result<ShapeReport> shape_capture(const std::string& dir, const ShapeOptions& op
                       outbox.path(), "send them with `spanprof push DIR`, or drop them with --reshape");
   }
 
-  join::JoinOptions join = options.join;
-  if (join.perf_data_path.empty()) join.perf_data_path = files->perf_data;
-  if (join.span_files.empty()) join.span_files = files->span_files;
-  if (!join.fallback_clock) join.fallback_clock = files->recorded_clock;
+  join::JoinOptions join = join::join_options_for(*capture, options.join);
   join.span_scope = options.span_scope;
   join.output_path.clear();
   join.summary_path.clear();
@@ -283,7 +263,7 @@ Result<ShapeReport> shape_capture(const std::string& dir, const ShapeOptions& op
 
   std::string service = options.service_name;
   if (service.empty()) service = windows.dominant_service_name();
-  if (service.empty()) service = executable_from_capture_json(dir);
+  if (service.empty()) service = capture->executable_name();
   if (service.empty()) service = windows.dominant_thread_name();
   if (service.empty()) service = "spanprof";
   auto series = series_labels(service, options.labels, options.span_name_label, for_ingest);
@@ -337,7 +317,8 @@ Result<ShapeReport> shape_capture(const std::string& dir, const ShapeOptions& op
 
   PushState state{options_fingerprint(options), realtime_now_ns(), report.batches, shift};
   if (auto ok = write_push_state(dir, state); !ok) return std::unexpected(ok.error());
-  if (auto ok = record_push_in_capture_json(dir, state); !ok) {
+  if (auto ok = capture::record_push(dir, capture::RecordedPush{shift, state.shaped_at_unix_ns});
+      !ok) {
     report.warnings.push_back(ok.error().to_string());
   }
   return report;

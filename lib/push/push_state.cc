@@ -1,58 +1,44 @@
 #include "push/push_state.h"
 
-#include "common/durable_file.h"
-#include "common/json_quote.h"
-
-#include <fcntl.h>
-#include <unistd.h>
+#include <filesystem>
 
 #include <simdjson.h>
 
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
-#include <fmt/format.h>
+#include "capture/layout.h"
+#include "common/durable_file.h"
+#include "common/json_writer.h"
 
 namespace spanprof::push {
 
 namespace {
 
-constexpr const char* kStateFile = "push.json";
-constexpr const char* kCaptureFile = "capture.json";
-
 std::string state_json(const PushState& state) {
-  return fmt::format(
-      "{{\n  \"schema\": \"spanprof.push/1\",\n  \"fingerprint\": \"{}\",\n"
-      "  \"shaped_at_unix_ns\": {},\n  \"batches\": {},\n  \"shift_ns\": {}\n}}\n",
-      state.fingerprint, state.shaped_at_unix_ns, state.batches, state.shift_ns);
+  JsonWriter json(JsonWriter::Style::kPretty);
+  json.begin_object();
+  json.field("schema", "spanprof.push/1");
+  json.field("fingerprint", state.fingerprint);
+  json.field("shaped_at_unix_ns", state.shaped_at_unix_ns);
+  json.field("batches", state.batches);
+  json.field("shift_ns", state.shift_ns);
+  json.end_object();
+  return json.take();
 }
 
-Result<std::string> read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(fmt::format("cannot open: {}", std::strerror(errno)), path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return make_error("cannot read", path);
-  return text.str();
+std::string state_path(const std::string& dir) {
+  return (std::filesystem::path(dir) / capture::kPushState).string();
 }
-
-// JSON string escaping for keys copied back into capture.json.
-std::string quoted(std::string_view text) { return json_quoted(text); }
 
 }  // namespace
 
 Result<void> write_push_state(const std::string& dir, const PushState& state) {
-  return write_file_durably((std::filesystem::path(dir) / kStateFile).string(), state_json(state));
+  return write_file_durably(state_path(dir), state_json(state));
 }
 
 Result<std::optional<PushState>> read_push_state(const std::string& dir) {
-  std::string path = (std::filesystem::path(dir) / kStateFile).string();
+  std::string path = state_path(dir);
   std::error_code error;
   if (!std::filesystem::exists(path, error)) return std::optional<PushState>();
-  auto text = read_text(path);
+  auto text = read_small_file(path, 1u << 20);
   if (!text) return std::unexpected(text.error());
   const char* hint = "remove it and push again with --reshape";
   simdjson::dom::parser parser;
@@ -69,29 +55,6 @@ Result<std::optional<PushState>> read_push_state(const std::string& dir) {
   }
   state.fingerprint = fingerprint;
   return std::optional<PushState>(state);
-}
-
-Result<void> record_push_in_capture_json(const std::string& dir, const PushState& state) {
-  std::string path = (std::filesystem::path(dir) / kCaptureFile).string();
-  std::error_code error;
-  if (!std::filesystem::exists(path, error)) return {};
-  auto text = read_text(path);
-  if (!text) return std::unexpected(text.error());
-  simdjson::dom::parser parser;
-  simdjson::dom::object root;
-  if (parser.parse(*text).get_object().get(root)) {
-    return make_error("not a JSON object; the push's shift is not recorded in it", path,
-                      "the shift is still in push.json");
-  }
-  // Every other key is copied back as it was (minified), in its order.
-  std::string out = "{\n";
-  for (auto [key, value] : root) {
-    if (key == "push") continue;
-    out += "  " + quoted(key) + ": " + simdjson::minify(value) + ",\n";
-  }
-  out += fmt::format("  \"push\": {{\"shift_ns\": {}, \"shaped_at_unix_ns\": {}}}\n}}\n",
-                     state.shift_ns, state.shaped_at_unix_ns);
-  return write_file_durably(path, out);
 }
 
 }  // namespace spanprof::push

@@ -7,6 +7,8 @@
 // (fdatasync) when it returns, so an acknowledged request survives a crash.
 #pragma once
 
+#include "capture/layout.h"
+
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -17,8 +19,8 @@
 
 namespace spanprof::receiver {
 
-inline constexpr std::string_view kProtobufFileName = "spans-receiver.pb";
-inline constexpr std::string_view kJsonFileName = "spans-receiver.jsonl";
+inline constexpr std::string_view kProtobufFileName = capture::kReceiverProtobufFile;
+inline constexpr std::string_view kJsonFileName = capture::kReceiverJsonFile;
 
 // The span reader tells the proto format from JSON by a first byte under 0x10,
 // which the big-endian length only has below 256 MiB.

@@ -1,6 +1,7 @@
 #include "record/recording.h"
 
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <ctime>
 #include <filesystem>
@@ -8,8 +9,9 @@
 
 #include <fmt/format.h>
 
-#include "record/capture_dir.h"
-#include "record/capture_json.h"
+#include "capture/capture_dir.h"
+#include "capture/layout.h"
+#include "perfdata/reader.h"
 #include "record/child_env.h"
 #include "record/subprocess.h"
 #include "record/workload_wait.h"
@@ -87,6 +89,65 @@ bool point_sdk_at_receiver(ChildEnv& env, const std::string& endpoint,
   return true;
 }
 
+// capture.json's spans.file: relative to DIR when inside it, so a moved
+// directory keeps it.
+std::string spans_file_for_record(const std::string& dir, const std::string& spans_file) {
+  std::filesystem::path relative = std::filesystem::path(spans_file).lexically_relative(dir);
+  if (!relative.empty() && *relative.begin() != "..") return relative.string();
+  return spans_file;
+}
+
+capture::RecordedOptions recorded_options(const PerfOptions& perf) {
+  return capture::RecordedOptions{perf.frequency_hz, perf.call_graph, perf.event,
+                                  perf.user_space_only};
+}
+
+capture::RecordedReceiverStats recorded_stats(const receiver::ReceiverStats& s) {
+  return capture::RecordedReceiverStats{s.requests,         s.accepted,  s.bad_requests,
+                                        s.too_large,        s.unsupported_type, s.not_found,
+                                        s.aborted,          s.spans,     s.bytes_written};
+}
+
+capture::RecordedExit recorded_exit(const ExitStatus& status, int terminal_signal) {
+  capture::RecordedExit exit;
+  if (status.signal == 0) exit.code = status.code;
+  exit.signal = status.signal;
+  exit.shell_code = status.shell_code();
+  exit.terminal_signal = terminal_signal;
+  return exit;
+}
+
+// The rate perf sampled at: -F as the kernel's perf_event_max_sample_rate let
+// it (perf throttles a larger -F and says so), from perf.data's first
+// frequency-mode event. Absent when perf.data cannot be read (cut short).
+std::optional<int64_t> sampled_frequency_hz(const std::string& perf_data) {
+  auto reader = perfdata::Reader::open(perf_data);
+  if (!reader) return std::nullopt;
+  for (const perfdata::EventAttr& attr : (*reader)->info().attrs) {
+    if (attr.freq() && attr.sample_period_or_freq > 0) {
+      return static_cast<int64_t>(attr.sample_period_or_freq);
+    }
+  }
+  return std::nullopt;
+}
+
+// Until perf runs, a failure gives the directory back: the claim
+// (capture.json in state "preparing") is removed, so the same -o works again.
+class DirectoryClaim {
+ public:
+  explicit DirectoryClaim(std::string dir) : dir_(std::move(dir)) {}
+  ~DirectoryClaim() {
+    if (!kept_) ::unlink((dir_ + "/" + std::string(capture::kCaptureJson)).c_str());
+  }
+  DirectoryClaim(const DirectoryClaim&) = delete;
+  DirectoryClaim& operator=(const DirectoryClaim&) = delete;
+  void keep() { kept_ = true; }
+
+ private:
+  std::string dir_;
+  bool kept_ = false;
+};
+
 }  // namespace
 
 std::expected<RunReport, RunFailure> record_command(RunOptions options) {
@@ -124,38 +185,40 @@ std::expected<RunReport, RunFailure> record_command(RunOptions options) {
       return fail(RunFailureKind::kCaptureDir, cleared.error());
     }
   }
-  if (options.capture_dir.empty()) {
-    options.capture_dir = default_capture_dir_name(std::time(nullptr));
-  }
-  auto dir = prepare_capture_dir(options.capture_dir, options.force);
+  const bool default_dir = options.capture_dir.empty();
+  if (default_dir) options.capture_dir = capture::default_capture_dir_name(std::time(nullptr));
+  auto dir = capture::create_capture_dir(options.capture_dir, options.force, default_dir);
   if (!dir) return fail(RunFailureKind::kCaptureDir, dir.error());
+  DirectoryClaim claim(dir->path);
   if (!dir->removed.empty()) {
     notice(fmt::format("--force: removed the earlier capture's {}", fmt::join(dir->removed, ", ")));
   }
-  auto checked = preflight(*perf_path, options.perf, dir->path + "/.preflight.data");
+  const std::string perf_data = dir->path + "/" + std::string(capture::kPerfData);
+  auto checked =
+      preflight(*perf_path, options.perf, dir->path + "/" + std::string(capture::kPreflightData));
   if (!checked) return fail(RunFailureKind::kCannotRecord, checked.error());
 
   RunReport report;
   report.capture_dir = dir->path;
-  report.spans_file = options.spans_file.empty() ? dir->path + "/spans.jsonl"
-                                                 : absolute_path(options.spans_file);
-  report.perf_command = perf_record_argv(*perf_path, options.perf, dir->path + "/perf.data",
-                                         options.command);
+  report.spans_file = options.spans_file.empty()
+                          ? dir->path + "/" + std::string(capture::kDefaultSpansFile)
+                          : absolute_path(options.spans_file);
+  report.perf_command = perf_record_argv(*perf_path, options.perf, perf_data, options.command);
 
   // Before any thread starts, so that none of them takes these signals.
   BlockedSignals signals;
 
   ChildEnv env = ChildEnv::inherited();
   env.set("SPANPROF_SPANS_FILE", report.spans_file);
-  CaptureRecord record;
+  capture::CaptureRecord record;
   record.command = options.command;
   record.perf_command = report.perf_command;
   record.perf_version = perf_version(*perf_path);
   record.kernel_release = kernel_release();
   record.spanprof_version = SPANPROF_VERSION;
-  record.perf_options = options.perf;
-  record.spans_file = report.spans_file;
-  record.receiver_enabled = options.receiver;
+  record.options = recorded_options(options.perf);
+  record.spans_file = spans_file_for_record(dir->path, report.spans_file);
+  if (options.receiver) record.receiver = capture::RecordedReceiver{};
 
   std::unique_ptr<receiver::OtlpHttpReceiver> otlp_receiver;
   if (options.receiver) {
@@ -169,17 +232,17 @@ std::expected<RunReport, RunFailure> record_command(RunOptions options) {
     }
     otlp_receiver = std::move(*started);
     report.receiver_endpoint = otlp_receiver->traces_endpoint();
-    record.receiver_endpoint = report.receiver_endpoint;
-    record.receiver_endpoint_in_env = point_sdk_at_receiver(env, report.receiver_endpoint, notice,
-                                                            warn);
+    record.receiver->endpoint = report.receiver_endpoint;
+    record.receiver->endpoint_in_app_env =
+        point_sdk_at_receiver(env, report.receiver_endpoint, notice, warn);
   }
 
-  record.clocks_start = ClockPair::now();
-  if (auto written = write_capture_record(dir->path, record); !written) {
+  record.clocks_start = capture::ClockPair::now();
+  if (auto written = capture::write_capture_record(dir->path, record); !written) {
     return fail(RunFailureKind::kCaptureDir, written.error());
   }
   notice(fmt::format("recording into {}: {}", dir->path, fmt::join(report.perf_command, " ")));
-  if (record.receiver_endpoint_in_env) {
+  if (record.receiver && record.receiver->endpoint_in_app_env) {
     notice(fmt::format("spans: {} (SPANPROF_SPANS_FILE) and OTLP/HTTP at {}", report.spans_file,
                        report.receiver_endpoint));
   } else {
@@ -188,6 +251,7 @@ std::expected<RunReport, RunFailure> record_command(RunOptions options) {
 
   auto perf_pid = spawn(report.perf_command, env.entries());
   if (!perf_pid) return fail(RunFailureKind::kCannotRecord, perf_pid.error());
+  claim.keep();
   record.perf_pid = *perf_pid;
 
   WaitCallbacks callbacks;
@@ -195,25 +259,25 @@ std::expected<RunReport, RunFailure> record_command(RunOptions options) {
   callbacks.on_app_pid = [&](pid_t pid) {
     report.app_pid = pid;
     record.app_pid = pid;
-    if (auto written = write_capture_record(dir->path, record); !written) {
+    if (auto written = capture::write_capture_record(dir->path, record); !written) {
       warn("cannot update capture.json: " + written.error().to_string());
     }
   };
   WaitResult waited = wait_forwarding_signals(*perf_pid, signals, callbacks);
   report.app_status = waited.status;
   report.terminal_signal = waited.terminal_signal;
-  record.clocks_end = ClockPair::now();
+  record.clocks_end = capture::ClockPair::now();
 
   // The command has exited: requests still in flight are finished, then the files closed.
   if (otlp_receiver) {
     otlp_receiver->stop();
     report.receiver_stats = otlp_receiver->stats();
-    record.receiver_stats = report.receiver_stats;
+    record.receiver->stats = recorded_stats(*report.receiver_stats);
   }
   record.state = "finished";
-  record.exit = report.app_status;
-  record.terminal_signal = report.terminal_signal;
-  if (auto written = write_capture_record(dir->path, record); !written) {
+  record.exit = recorded_exit(report.app_status, report.terminal_signal);
+  record.sample_frequency_hz = sampled_frequency_hz(perf_data);
+  if (auto written = capture::write_capture_record(dir->path, record); !written) {
     warn("cannot update capture.json: " + written.error().to_string());
   }
   if (report.app_pid == 0 && report.app_status.signal == 0 &&

@@ -32,7 +32,7 @@ def main():
         tap.check(in_spans > 0, f"summary.json: {in_spans} samples in spans", summary.get("spans"))
 
         record = load_json(os.path.join(capture, "capture.json")) or {}
-        tap.check(record.get("schema") == "spanprof.capture/1" and
+        tap.check(record.get("schema") == "spanprof.capture/2" and
                   record.get("state") == "finished", "capture.json is finished", record)
         tap.check(record.get("command") == [demo, "--duration-ms", "800"], "capture.json: command")
         tap.check(isinstance(record.get("app_pid"), int) and record["app_pid"] > 0,

@@ -1,0 +1,41 @@
+// The capture directory's layout: the one list of the files `spanprof run` writes
+// into DIR and the later commands (join, push, and what reads their output)
+// find there. Every other module takes these names from here.
+//
+//   DIR/capture.json          what was recorded, how, how it ended (capture_record.h)
+//   DIR/perf.data             perf record's output
+//   DIR/spans.jsonl           default SPANPROF_SPANS_FILE (OTLP JSON Lines)
+//   DIR/spans-receiver.pb     spans the OTLP/HTTP receiver got (length-prefixed protobuf)
+//   DIR/spans-receiver.jsonl  the same for OTLP/HTTP JSON bodies
+//   DIR/spans*.{jsonl,json,pb}[.gz]  any other span file put there by hand
+//   DIR/profile.pb.gz         the join's pprof
+//   DIR/summary.json          the join's summary (docs/summary-json.md)
+//   DIR/push.json             what a push shaped (lib/push/push_state.h)
+//   DIR/outbox/               batches a push has not delivered yet (lib/push/outbox.h)
+//   DIR/.preflight.data       perf's short trial run before the command starts
+#pragma once
+
+#include <string_view>
+
+namespace spanprof::capture {
+
+inline constexpr std::string_view kCaptureJson = "capture.json";
+inline constexpr std::string_view kPerfData = "perf.data";
+inline constexpr std::string_view kDefaultSpansFile = "spans.jsonl";
+inline constexpr std::string_view kReceiverProtobufFile = "spans-receiver.pb";
+inline constexpr std::string_view kReceiverJsonFile = "spans-receiver.jsonl";
+inline constexpr std::string_view kProfile = "profile.pb.gz";
+inline constexpr std::string_view kSummary = "summary.json";
+inline constexpr std::string_view kPushState = "push.json";
+inline constexpr std::string_view kOutbox = "outbox";
+inline constexpr std::string_view kPreflightData = ".preflight.data";
+
+// "spans" followed by anything and one of the span file suffixes the span
+// readers take (.jsonl, .json, .pb, each optionally .gz).
+bool is_span_file_name(std::string_view name);
+
+// Files of an earlier capture that `spanprof run --force` replaces: everything
+// in the list above (and perf's .old copies and interrupted writes), nothing else.
+bool is_capture_file_name(std::string_view name);
+
+}  // namespace spanprof::capture

@@ -1,0 +1,90 @@
+#include "push/push_session.h"
+
+#include <fmt/format.h>
+
+#include "common/durable_file.h"
+#include "common/json_writer.h"
+#include "push/outbox.h"
+
+namespace spanprof::push {
+
+namespace {
+
+std::unexpected<PushFailure> unusable(Error error) {
+  return std::unexpected(PushFailure{PushFailureKind::kUnusableInput, std::move(error)});
+}
+
+void write_destination(JsonWriter& json, std::string_view key, const DestinationReport& d) {
+  json.begin_object(key);
+  json.field("sent", d.sent);
+  json.field("retried", d.retried);
+  json.field("rejected", d.rejected);
+  json.field("left", d.left);
+  json.field("profiles", d.profiles);
+  json.field("samples", d.samples);
+  json.field("spans", d.spans);
+  json.field("bytes", d.bytes);
+  json.end_object();
+}
+
+}  // namespace
+
+std::expected<PushOutcome, PushFailure> run_push(const std::string& dir,
+                                                 const PushSettings& settings,
+                                                 const PushObserver& observer) {
+  if (dir.empty()) {
+    return std::unexpected(PushFailure{PushFailureKind::kUsage,
+                                       Error{"give the capture directory DIR", "", ""}});
+  }
+  auto prepared = prepare_push(settings);
+  if (!prepared) return std::unexpected(PushFailure{PushFailureKind::kUsage, prepared.error()});
+
+  PushOutcome outcome;
+  auto state = read_push_state(dir);
+  if (!state) return unusable(state.error());
+  Outbox outbox(dir);
+  if (*state && !settings.reshape) {
+    auto pending = outbox.pending();
+    if (!pending) return unusable(pending.error());
+    const PushState& previous = **state;
+    ResumedPush resumed;
+    resumed.pending = pending->size();
+    resumed.delivered = previous.batches >= pending->size() ? previous.batches - pending->size() : 0;
+    resumed.outbox = outbox.path();
+    resumed.options_changed =
+        settings.shaping_given && previous.fingerprint != options_fingerprint(prepared->shape);
+    if (observer.on_resumed) observer.on_resumed(resumed);
+    outcome.resumed = resumed;
+    if (pending->empty()) return outcome;
+  } else {
+    if (auto ok = outbox.clear(); !ok) return unusable(ok.error());
+    auto shaped = shape_capture(dir, prepared->shape);
+    if (!shaped) return unusable(shaped.error());
+    if (observer.on_shaped) observer.on_shaped(*shaped);
+    outcome.shaped = std::move(*shaped);
+  }
+
+  prepared->delivery.on_event = observer.on_event;
+  auto delivered = deliver_outbox(dir, prepared->delivery);
+  if (!delivered) return unusable(delivered.error());
+  outcome.delivery = std::move(*delivered);
+  outcome.status = outcome.delivery.any_rejected()    ? PushStatus::kRejected
+                   : outcome.delivery.all_delivered() ? PushStatus::kDelivered
+                                                      : PushStatus::kIncomplete;
+  return outcome;
+}
+
+Result<void> write_push_summary(const std::string& path, const DeliveryReport& report,
+                                int exit_code) {
+  JsonWriter json;
+  json.begin_object();
+  json.field("schema", "spanprof.push-summary/1");
+  json.field("exit_code", exit_code);
+  json.field("delivered", report.all_delivered());
+  write_destination(json, "profiles", report.profiles);
+  write_destination(json, "traces", report.traces);
+  json.end_object();
+  return write_file_durably(path, json.take());
+}
+
+}  // namespace spanprof::push

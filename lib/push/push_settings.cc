@@ -1,0 +1,117 @@
+#include "push/push_settings.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+namespace spanprof::push {
+
+namespace {
+
+Result<void> check_tenant(const std::string& tenant) {
+  bool printable =
+      std::all_of(tenant.begin(), tenant.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+  if (!printable || tenant.size() > 150) {
+    return make_error("--tenant and --traces-tenant take one word of at most 150 printable "
+                      "characters");
+  }
+  return {};
+}
+
+Result<ShapeOptions> shape_options(const PushSettings& settings) {
+  ShapeOptions shape;
+  if (settings.protocol == "push") {
+    shape.protocol = Protocol::kPush;
+  } else if (settings.protocol == "ingest") {
+    shape.protocol = Protocol::kIngest;
+  } else {
+    return make_error(fmt::format("--protocol is push or ingest, not \"{}\"", settings.protocol));
+  }
+  if (settings.span_scope != "root" && settings.span_scope != "innermost") {
+    return make_error(
+        fmt::format("--span-scope is root or innermost, not \"{}\"", settings.span_scope));
+  }
+  shape.service_name = settings.service_name;
+  for (const std::string& label : settings.labels) {
+    size_t eq = label.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return make_error(
+          fmt::format("--label \"{}\" is not k=v (example: --label env=staging)", label));
+    }
+    shape.labels.emplace_back(label.substr(0, eq), label.substr(eq + 1));
+  }
+  shape.span_name_label = !settings.no_span_name;
+  shape.span_scope = settings.span_scope == "innermost" ? attribute::SpanScope::kInnermost
+                                                        : attribute::SpanScope::kRoot;
+  shape.forward_traces = !settings.traces_endpoint.empty();
+  shape.shift_to_now = settings.shift_to_now;
+  if (settings.max_age_s <= 0) return make_error("--max-age must be a positive number of seconds");
+  shape.max_age_ns = settings.max_age_s * 1'000'000'000;
+  if (auto ok = check_shape_options(shape); !ok) return std::unexpected(ok.error());
+  shape.join.span_scope = shape.span_scope;
+  shape.join.include_kernel_frames = !settings.no_kernel;
+  shape.join.symbolizer.build_id_cache_dir = settings.buildid_dir;
+  if (shape.join.symbolizer.build_id_cache_dir.empty()) {
+    const char* home = std::getenv("HOME");
+    shape.join.symbolizer.build_id_cache_dir = std::string(home ? home : "/root") + "/.debug";
+  }
+  return shape;
+}
+
+Result<DeliveryOptions> delivery_options(const PushSettings& settings) {
+  if (!(settings.connect_timeout_s > 0) || !(settings.timeout_s > 0) ||
+      settings.timeout_s > 86400 || settings.connect_timeout_s > 86400) {
+    return make_error(
+        "--connect-timeout and --timeout take seconds, more than 0 and at most 86400");
+  }
+  if (settings.max_attempts < 1 || settings.max_attempts > 100) {
+    return make_error("--max-attempts is 1 to 100");
+  }
+  if (!(settings.max_retry_time_s >= 0) || settings.max_retry_time_s > 86400) {
+    return make_error("--max-retry-time takes seconds, 0 to 86400");
+  }
+  DeliveryOptions delivery;
+  delivery.http.connect_timeout_ms = std::llround(settings.connect_timeout_s * 1000);
+  delivery.http.timeout_ms = std::llround(settings.timeout_s * 1000);
+  delivery.http.cacert = settings.cacert;
+  delivery.http.insecure = settings.insecure;
+  delivery.retry.max_attempts = settings.max_attempts;
+  delivery.retry.max_total_ms = std::llround(settings.max_retry_time_s * 1000);
+  delivery.profiles.url = settings.server;
+  delivery.profiles.tenant = settings.tenant;
+  delivery.traces.url = settings.traces_endpoint;
+  delivery.traces.tenant = settings.traces_tenant.empty() ? settings.tenant : settings.traces_tenant;
+  for (const std::string* tenant : {&delivery.profiles.tenant, &delivery.traces.tenant}) {
+    if (auto ok = check_tenant(*tenant); !ok) return std::unexpected(ok.error());
+  }
+  auto credentials = load_credentials(settings.credentials, "--");
+  if (!credentials) return std::unexpected(credentials.error());
+  auto traces_credentials = load_credentials(settings.traces_credentials, "--traces-");
+  if (!traces_credentials) return std::unexpected(traces_credentials.error());
+  delivery.profiles.credentials = std::move(*credentials);
+  delivery.traces.credentials = std::move(*traces_credentials);
+  return delivery;
+}
+
+}  // namespace
+
+Result<PreparedPush> prepare_push(const PushSettings& settings) {
+  if (settings.server.empty()) {
+    return make_error("give the Pyroscope server's URL with --server URL");
+  }
+  if (auto ok = check_url(settings.server, "--server"); !ok) return std::unexpected(ok.error());
+  if (!settings.traces_endpoint.empty()) {
+    if (auto ok = check_url(settings.traces_endpoint, "--traces-endpoint"); !ok) {
+      return std::unexpected(ok.error());
+    }
+  }
+  auto shape = shape_options(settings);
+  if (!shape) return std::unexpected(shape.error());
+  auto delivery = delivery_options(settings);
+  if (!delivery) return std::unexpected(delivery.error());
+  return PreparedPush{std::move(*shape), std::move(*delivery)};
+}
+
+}  // namespace spanprof::push

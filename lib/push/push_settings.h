@@ -1,0 +1,55 @@
+// What the command line says about a push, checked and turned into the options
+// of its two halves: shaping (push_plan.h) and delivery (delivery.h). Shared by
+// `spanprof push DIR --server URL` and `spanprof run --push URL`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "push/credentials.h"
+#include "push/delivery.h"
+#include "push/push_plan.h"
+
+namespace spanprof::push {
+
+struct PushSettings {
+  std::string server;  // --server (push) or --push (run)
+  std::string protocol = "push";
+  std::string service_name;
+  std::vector<std::string> labels;  // k=v
+  bool no_span_name = false;
+  std::string span_scope = "root";
+  std::string traces_endpoint;
+  bool shift_to_now = false;
+  int64_t max_age_s = 3600;
+  std::string tenant;
+  std::string traces_tenant;
+  CredentialSources credentials;
+  CredentialSources traces_credentials;
+  std::string cacert;
+  bool insecure = false;
+  double connect_timeout_s = 10;
+  double timeout_s = 60;
+  int max_attempts = 6;
+  double max_retry_time_s = 120;
+  bool reshape = false;
+  std::string buildid_dir;  // "" = $HOME/.debug
+  bool no_kernel = false;
+  // The user gave an option that changes what is shaped: a resumed push then
+  // notes when the earlier shaping used other ones.
+  bool shaping_given = false;
+};
+
+struct PreparedPush {
+  ShapeOptions shape;
+  DeliveryOptions delivery;
+};
+
+// Every check a push makes before it reads anything: URLs, protocol, labels,
+// limits, timeouts, tenants, then the credentials (loaded from their files and
+// variables). Errors are usage errors, one line, naming the flag.
+Result<PreparedPush> prepare_push(const PushSettings& settings);
+
+}  // namespace spanprof::push

@@ -1,0 +1,38 @@
+#include "run/run_session.h"
+
+#include "capture/capture_dir.h"
+#include "join/capture_inputs.h"
+
+namespace spanprof::run {
+
+Result<join::JoinReport> join_capture_dir(const std::string& dir, join::JoinOptions options) {
+  auto capture = capture::open_capture(dir);
+  if (!capture) return std::unexpected(capture.error());
+  return join::run_join(join::join_options_for(*capture, std::move(options)));
+}
+
+std::expected<RunOutcome, record::RunFailure> run_session(RunSessionOptions options,
+                                                          const RunObserver& observer) {
+  if (options.push) {
+    // Before the command runs, not after.
+    if (auto prepared = push::prepare_push(*options.push); !prepared) {
+      return std::unexpected(record::RunFailure{record::RunFailureKind::kBadOptions,
+                                                prepared.error()});
+    }
+  }
+  auto recorded = record::record_command(std::move(options.record));
+  if (!recorded) return std::unexpected(recorded.error());
+  RunOutcome outcome;
+  outcome.recorded = std::move(*recorded);
+  if (observer.on_recorded) observer.on_recorded(outcome.recorded);
+  if (options.join) {
+    outcome.joined = join_capture_dir(outcome.recorded.capture_dir, options.join_options);
+    if (observer.on_joined) observer.on_joined(*outcome.joined);
+  }
+  if (options.push) {
+    outcome.pushed = push::run_push(outcome.recorded.capture_dir, *options.push, observer.push);
+  }
+  return outcome;
+}
+
+}  // namespace spanprof::run
