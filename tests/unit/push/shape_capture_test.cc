@@ -403,13 +403,41 @@ TEST_F(ShapeCaptureTest, ShiftToNowMovesProfilesAndSpansTogether) {
   EXPECT_EQ(int64_t(capture["push"]["shift_ns"].get_int64()), shift);
 }
 
+// service_name: --service-name, else the spans' service.name, else the
+// executable capture.json names, else the busiest thread's name.
 TEST_F(ShapeCaptureTest, ServiceNameOptionAndExecutableFallback) {
-  options_.service_name = "checkout";
+  auto service_name = [this]() -> std::string {
+    Pushed pushed = read_outbox();
+    EXPECT_FALSE(pushed.requests.empty());
+    if (pushed.requests.empty()) return "";
+    for (const auto& label : pushed.requests[0].series(0).labels()) {
+      if (label.name() == "service_name") return label.value();
+    }
+    return "";
+  };
+  auto reshape = [this] {
+    ASSERT_TRUE(Outbox(dir()).clear());
+    auto report = shape_capture(dir(), options_);
+    ASSERT_TRUE(report) << report.error().to_string();
+  };
   options_.forward_traces = false;
-  ASSERT_TRUE(shape_capture(dir(), options_));
-  Pushed pushed = read_outbox();
-  ASSERT_FALSE(pushed.requests.empty());
-  EXPECT_EQ(pushed.requests[0].series(0).labels(1).value(), "checkout");
+  write_file(dir_.path() / "capture.json",
+             R"({"schema": "spanprof.capture/2", "command": ["/opt/shop/bin/checkout-svc", "-v"]})");
+  options_.service_name = "checkout";
+  reshape();
+  EXPECT_EQ(service_name(), "checkout");
+
+  options_.service_name.clear();
+  reshape();
+  EXPECT_EQ(service_name(), "spanprof-demo");  // the demo's spans' resource service.name
+
+  fs::remove(dir_.path() / "spans.jsonl");
+  reshape();
+  EXPECT_EQ(service_name(), "checkout-svc");  // capture.json's executable
+
+  fs::remove(dir_.path() / "capture.json");
+  reshape();
+  EXPECT_EQ(service_name(), "spanprof-demo");  // the most common thread_name sample label
 }
 
 TEST_F(ShapeCaptureTest, PendingBatchesAreNotOverwritten) {
