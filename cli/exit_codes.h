@@ -1,4 +1,4 @@
-// spanprof's exit codes, documented in README.md ("Exit codes"). Mapped here only.
+// spanprof's exit codes, documented in docs/exit-codes.md. Mapped here only.
 #pragma once
 
 namespace spanprof::cli {

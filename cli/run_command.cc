@@ -38,7 +38,7 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& options) {
       ->default_val(999);
   run->add_option("--call-graph", options.run.perf.call_graph,
                   "How perf collects stacks: fp (frame pointers, -g) or dwarf[,SIZE] (copies "
-                  "SIZE bytes of stack per sample, default 8192; ~50x larger perf.data)")
+                  "SIZE bytes of stack per sample, default 8192; perf.data ~85x larger, measured)")
       ->type_name("fp|dwarf[,SIZE]")
       ->default_val("fp");
   run->add_option("-e,--event", options.run.perf.event,

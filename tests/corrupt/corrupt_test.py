@@ -3,7 +3,7 @@
 in many ways and runs the real `spanprof join` (and `spanprof dump` on damaged
 profiles) on each variant, under a time limit and a 2 GiB address-space limit.
 
-Each case must: not crash, hang or trip a sanitizer; exit with a code the README
+Each case must: not crash, hang or trip a sanitizer; exit with a code docs/exit-codes.md
 documents for it; print one error line naming what and where when it fails; and
 still use everything before the damage (samples wholly before a cut, the spans
 of every undamaged line).

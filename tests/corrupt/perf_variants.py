@@ -3,7 +3,7 @@
 Each variant carries what the join must still deliver: `min_samples` samples in
 the profile (those wholly before the damage), or `exact_samples` when the damage
 loses no sample (records reordered, a feature missing), and the exit codes the
-README documents for it.
+docs/exit-codes.md documents for it.
 """
 import random
 import struct
@@ -13,7 +13,7 @@ from perf_capture import (ATTR_FLAGS, ATTR_READ_FORMAT, ATTR_SAMPLE_TYPE, COMM, 
                           FLAG_SAMPLE_ID_ALL, FORK, RECORD_HEADER, SAMPLE, SAMPLE_ADDR,
                           SAMPLE_CALLCHAIN, SAMPLE_RAW, Capture, Record, samples_before)
 
-# README "Exit codes": damage is not an error while samples remain (0, or 3 when
+# docs/exit-codes.md: damage is not an error while samples remain (0, or 3 when
 # the clock data went with it); 2 when nothing usable is left.
 DAMAGED = (0, 2, 3)
 
