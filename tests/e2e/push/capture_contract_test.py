@@ -48,7 +48,7 @@ def main():
             code, out, err = run([spanprof, "run", "-o", capture, "--spans", spans,
                                   "--no-receiver", "--push", server.url,
                                   "--traces-endpoint", server.url + "/v1/traces", "--",
-                                  demo, "--duration-ms", "600"])
+                                  "sh", "-c", f"'{demo}' --duration-ms 600"])
             tap.check(code == 0, "run --spans FILE --push: exit 0", f"{code}\n{out}\n{err}")
             run_spans, _ = spans_in_summary(capture)
             tap.check(run_spans.get("samples_in_spans", 0) > 0,
@@ -57,7 +57,7 @@ def main():
                       f"the push forwards the spans kept outside DIR ({len(server.spans)})", err)
             series = server.profiles[0]["series"] if server.profiles else {}
             tap.check(series.get("service_name") == "spanprof-demo",
-                      "service_name comes from those spans, not the executable", series)
+                      "service_name comes from those spans, not the executable (sh)", series)
             tap.check(len(server.sample_span_ids()) > 0, "pushed samples carry span ids")
         os.remove(os.path.join(capture, "summary.json"))
         code, out, err = run([spanprof, "join", capture, "-q"])
