@@ -149,7 +149,21 @@ void PerfDataReader::on_stream_record(const RawRecord& record, RecordStream& str
         ++stats.undecodable_records;
         return;
       }
-      stream.skip_payload(abi::align8(size));
+      stream.skip_payload(abi::align8(size), "HEADER_TRACING_DATA");
+      return;
+    }
+    case abi::kAuxtrace: {
+      // AUX area data (Intel PT, CoreSight...) that spanprof does not decode.
+      ByteReader in(record.bytes);
+      in.skip(abi::kAuxtraceSizeOffset);
+      const uint64_t size = in.u64();
+      if (!in.ok()) {
+        ++stats.undecodable_records;
+        return;
+      }
+      ++stats.skipped_records;
+      ++stats.skipped_by_type[record.type];
+      if (stream.skip_payload(size, "AUXTRACE")) stats.aux_bytes_skipped += size;
       return;
     }
     default:

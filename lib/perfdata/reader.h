@@ -27,6 +27,7 @@ struct ReadStats {
   uint64_t undecodable_records = 0;   // a known type whose body did not parse: dropped
   uint64_t skipped_records = 0;       // types spanprof does not use, skipped by size
   std::map<uint32_t, uint64_t> skipped_by_type;
+  uint64_t aux_bytes_skipped = 0;  // AUX area data after AUXTRACE records (not decoded)
   uint64_t compressed_records = 0;
   uint64_t lost_events = 0;   // sum of PERF_RECORD_LOST.lost
   uint64_t lost_samples = 0;  // sum of PERF_RECORD_LOST_SAMPLES.lost
