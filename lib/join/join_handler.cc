@@ -33,14 +33,11 @@ JoinHandler::JoinHandler(const perfdata::Reader& reader, symbolize::Symbolizer& 
       span_loader_(span_loader) {}
 
 void JoinHandler::on_sample(const perfdata::Sample& sample) {
-  // Attrs can be added while a pipe-mode capture is read: identify the event
-  // by its index, not by address.
-  size_t attr_index = static_cast<size_t>(sample.attr - reader_.info().attrs.data());
   if (!primary_attr_) {
-    primary_attr_index_ = attr_index;
+    primary_attr_index_ = sample.attr_index;
     start_profile(*sample.attr);
   }
-  if (attr_index != primary_attr_index_) {
+  if (sample.attr_index != primary_attr_index_) {
     ++samples_other_events_;
     return;
   }

@@ -189,6 +189,7 @@ void PerfDataReader::dispatch(const QueuedRecord& queued, RecordHandler& handler
       Sample sample;
       ok = parse_sample(bytes, info_.attrs[*index], sample_buffers_, sample);
       if (ok) {
+        sample.attr_index = *index;
         sample.file_offset = queued.file_offset;
         ++stats.samples;
         handler.on_sample(sample);
