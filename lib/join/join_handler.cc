@@ -4,14 +4,15 @@
 
 #include <fmt/format.h>
 
+#include "perfdata/event_attr.h"
+
 namespace spanprof::join {
 
 namespace {
 
 EventSummary describe_event(const perfdata::EventAttr& attr) {
   EventSummary event;
-  event.name = attr.name.empty() ? fmt::format("type {} config {}", attr.type, attr.config)
-                                 : attr.name;
+  event.name = perfdata::event_name(attr);
   event.sample_unit = attr.is_cpu_clock() ? "cpu/nanoseconds" : "events/count";
   if (attr.freq()) {
     uint64_t freq = std::max<uint64_t>(attr.sample_period_or_freq, 1);

@@ -152,6 +152,22 @@ void PerfDataReader::on_stream_record(const RawRecord& record, RecordStream& str
       stream.skip_payload(abi::align8(size), "HEADER_TRACING_DATA");
       return;
     }
+    case abi::kEventUpdate: {
+      // Pipe mode names its events here (file mode: EVENT_DESC). Other kinds carry
+      // a unit, a scale or cpus, which spanprof does not use.
+      ByteReader in(record.bytes, record.file_offset);
+      in.skip(abi::kRecordHeaderSize);
+      const uint64_t kind = in.u64();
+      const uint64_t id = in.u64();
+      auto index = in.ok() && kind == abi::kEventUpdateName ? index_.by_id(id) : std::nullopt;
+      if (!index) {
+        ++stats.skipped_records;
+        ++stats.skipped_by_type[record.type];
+        return;
+      }
+      info_.attrs[*index].name = std::string(in.rest_as_string());
+      return;
+    }
     case abi::kAuxtrace: {
       // AUX area data (Intel PT, CoreSight...) that spanprof does not decode.
       ByteReader in(record.bytes);

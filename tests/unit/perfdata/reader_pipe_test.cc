@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "perf_data_builder.h"
+#include "perfdata/event_attr.h"
 #include "test_support.h"
 
 namespace spanprof::perfdata {
@@ -112,6 +113,33 @@ TEST(ReaderPipeTest, ReadsStandardInputForDash) {
   EXPECT_EQ(seen.samples.size(), 2u);
   EXPECT_EQ((*reader)->info().file_size, 0u);
   EXPECT_FALSE(stats->damage);
+}
+
+// Pipe mode has no EVENT_DESC: perf names its events in EVENT_UPDATE records
+// (type 2, NAME), which it writes after the first synthesized records.
+TEST(ReaderPipeTest, EventUpdateNamesTheEvent) {
+  TestAttr clock = attr_with_id(8);
+  TestAttr misses = attr_with_id(9);
+  misses.type = 0;
+  misses.config = 5;
+  misses.flags |= 1ULL << 20;  // exclude_guest, as perf record sets it
+  PerfDataBuilder b;
+  b.attr(clock).attr(misses);
+  b.record(mmap2_record(clock, {.pid = 7, .addr = 0x1000, .len = 0x1000, .filename = "/bin/app"},
+                        {.time = 1}));
+  b.record(event_update_record(1, 8, "msec"));  // UNIT: not a name
+  b.record(event_update_record(2, 8, "cpu-clock"));
+  b.record(event_update_record(2, 77, "nobody"));  // an id of no event
+  b.record(sample_record(clock, sample_at(20)));
+  TestSample other = sample_at(30);
+  b.record(sample_record(misses, other));
+  auto out = read_bytes(b.pipe_bytes(), "pipe_event_update");
+  ASSERT_TRUE(out.reader);
+  const CaptureInfo& info = out.reader->info();
+  EXPECT_EQ(info.attrs[0].name, "cpu-clock");
+  EXPECT_EQ(info.attrs[1].name, "") << "no name recorded: event_name() falls back";
+  EXPECT_EQ(event_name(info.attrs[1]), "branch-misses");
+  EXPECT_EQ(out.stats.skipped_by_type[78], 2u);
 }
 
 TEST(ReaderPipeTest, FileModeOnAPipeIsRefused) {
