@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "attribute/clock_alignment.h"
 #include "join/join_handler.h"
@@ -16,11 +18,14 @@ namespace spanprof::join {
 namespace {
 
 // kallsyms describes the running kernel: use it only for captures recorded
-// on this machine under this kernel release.
-bool recorded_on_this_kernel(const perfdata::CaptureInfo& info) {
+// on this machine under this kernel release. Otherwise says why not.
+std::optional<std::string> why_not_this_kernel(const perfdata::CaptureInfo& info) {
   struct utsname uts {};
-  if (uname(&uts) != 0) return false;
-  return info.hostname == uts.nodename && info.os_release == uts.release;
+  if (uname(&uts) != 0) return "uname() failed, so this machine's kernel is unknown";
+  if (info.hostname == uts.nodename && info.os_release == uts.release) return std::nullopt;
+  auto named = [](const std::string& text) { return text.empty() ? "(none)" : "'" + text + "'"; };
+  return fmt::format("the capture names host {} kernel {}, this is host '{}' kernel '{}'",
+                     named(info.hostname), named(info.os_release), uts.nodename, uts.release);
 }
 
 void fill_span_report(const JoinHandler& handler, JoinReport& report) {
@@ -63,9 +68,16 @@ Result<JoinReport> run_join(const JoinOptions& options) {
     case KernelSymbols::kAlways: symbolizer_options.use_kallsyms = true; break;
     case KernelSymbols::kNever: symbolizer_options.use_kallsyms = false; break;
     case KernelSymbols::kAuto:
-      // In pipe mode the header features arrive later; the HOSTNAME/OSRELEASE
-      // check then runs on what is known at open time.
-      symbolizer_options.use_kallsyms = recorded_on_this_kernel(info);
+      // HOSTNAME and OSRELEASE are known at open, in pipe mode too.
+      if (auto why_not = why_not_this_kernel(info)) {
+        symbolizer_options.use_kallsyms = false;
+        report.warnings.push_back(
+            "kernel symbols not used (--kernel-symbols auto): " + *why_not +
+            "; kernel and vDSO frames keep raw addresses (--kernel-symbols always uses this "
+            "machine's)");
+      } else {
+        symbolizer_options.use_kallsyms = true;
+      }
       break;
   }
   report.kernel_symbols_used = symbolizer_options.use_kallsyms;

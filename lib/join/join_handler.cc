@@ -4,14 +4,15 @@
 
 #include <fmt/format.h>
 
+#include "perfdata/event_attr.h"
+
 namespace spanprof::join {
 
 namespace {
 
 EventSummary describe_event(const perfdata::EventAttr& attr) {
   EventSummary event;
-  event.name = attr.name.empty() ? fmt::format("type {} config {}", attr.type, attr.config)
-                                 : attr.name;
+  event.name = perfdata::event_name(attr);
   event.sample_unit = attr.is_cpu_clock() ? "cpu/nanoseconds" : "events/count";
   if (attr.freq()) {
     uint64_t freq = std::max<uint64_t>(attr.sample_period_or_freq, 1);
@@ -33,14 +34,11 @@ JoinHandler::JoinHandler(const perfdata::Reader& reader, symbolize::Symbolizer& 
       span_loader_(span_loader) {}
 
 void JoinHandler::on_sample(const perfdata::Sample& sample) {
-  // Attrs can be added while a pipe-mode capture is read: identify the event
-  // by its index, not by address.
-  size_t attr_index = static_cast<size_t>(sample.attr - reader_.info().attrs.data());
   if (!primary_attr_) {
-    primary_attr_index_ = attr_index;
+    primary_attr_index_ = sample.attr_index;
     start_profile(*sample.attr);
   }
-  if (attr_index != primary_attr_index_) {
+  if (sample.attr_index != primary_attr_index_) {
     ++samples_other_events_;
     return;
   }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -15,6 +16,12 @@ namespace spanprof::perfdata {
 // Decodes the fields spanprof uses from `bytes` (the attr as stored, of its own
 // size). Fields past the end of `bytes` are zero, as the kernel's ABI versioning says.
 EventAttr parse_event_attr(std::span<const std::byte> bytes);
+
+// The event's name: the one the capture records (EVENT_DESC in file mode,
+// EVENT_UPDATE in pipe mode), else the name perf gives a generic event of this
+// type and config with its modifiers (evsel.c evsel__name: "branch-misses",
+// "cycles:u", "L1-dcache-load-misses"), else "type T config C".
+std::string event_name(const EventAttr& attr);
 
 // Finds the attr of a record. perf's rule (evlist.c, evsel.c id_pos/is_pos):
 // with IDENTIFIER the id is the first u64 of a sample and the last u64 of a
@@ -33,9 +40,10 @@ class AttrIndex {
   // For non-sample records: the attr whose sample_id trailer layout applies.
   // Falls back to the first attr (all attrs share the trailer layout in perf).
   std::optional<size_t> for_non_sample(std::span<const std::byte> record) const;
+  // The attr that owns sample id `id` (EVENT_UPDATE names events by id).
+  std::optional<size_t> by_id(uint64_t id) const;
 
  private:
-  std::optional<size_t> by_id(uint64_t id) const;
 
   size_t attr_count_ = 0;
   int id_pos_ = -1;  // u64 index from the start of a sample body

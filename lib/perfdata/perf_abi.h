@@ -43,16 +43,37 @@ enum RecordType : uint32_t {
   kFork = 7,
   kSample = 9,
   kMmap2 = 10,
+  kAux = 11,  // the kernel says AUX data was written: fixed size, skipped by header.size
   kLostSamples = 13,
   kHeaderAttr = 64,
   kHeaderEventType = 65,
   kHeaderTracingData = 66,
   kHeaderBuildId = 67,
   kFinishedRound = 68,
+  kAuxtraceInfo = 70,
+  // struct perf_record_auxtrace: header, u64 size, offset, reference, u32 idx, tid,
+  // cpu, reserved. `size` bytes of AUX data follow the record outside header.size
+  // (tools/perf/util/session.c skips them by the value process_auxtrace returns).
+  kAuxtrace = 71,
+  kAuxtraceError = 72,
+  kEventUpdate = 78,
   kHeaderFeature = 80,
   kCompressed = 81,
+  kFinishedInit = 82,
   kCompressed2 = 83,
 };
+
+// Byte offset of AUXTRACE's u64 payload size.
+inline constexpr size_t kAuxtraceSizeOffset = 8;
+
+// struct perf_record_event_update: header, u64 type, u64 id, then by type; NAME
+// holds a NUL-terminated name (tools/lib/perf/include/perf/event.h).
+inline constexpr uint64_t kEventUpdateName = 2;
+
+// enum perf_type_id and the generic event ids (include/uapi/linux/perf_event.h).
+inline constexpr uint32_t kTypeHardware = 0;
+inline constexpr uint32_t kTypeSoftware = 1;
+inline constexpr uint32_t kTypeHwCache = 3;
 
 // enum perf_event_sample_format.
 enum SampleBit : uint64_t {

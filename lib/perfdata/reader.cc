@@ -41,14 +41,27 @@ class PerfDataReader final : public Reader {
   bool map_data_ = false;               // a finished file-mode capture opened by path
   bool records_read_ = false;
 
+  // Pipe mode: reads the records that open the stream (HEADER_ATTR, HEADER_FEATURE,
+  // ...) up to the first record to be time-ordered, which is kept for read_records().
+  // info() is then as complete after open() as in file mode, where the header
+  // holds the same facts (perf writes them first: header.c perf_event__synthesize_for_pipe).
+  void read_pipe_header();
+
  private:
   void on_stream_record(const RawRecord& record, RecordStream& stream, OrderedQueue& queue,
                         ReadStats& stats);
+  // Records that describe the capture or are skipped: used as they are framed,
+  // never queued (every user type except FINISHED_ROUND).
+  void on_unordered_record(const RawRecord& record, RecordStream& stream, ReadStats& stats);
   void add_pipe_attr(const RawRecord& record, ReadStats& stats);
   void dispatch(const QueuedRecord& record, RecordHandler& handler, ReadStats& stats);
   const EventAttr& layout_attr(std::span<const std::byte> record) const;
 
   AttrIndex index_;
+  std::unique_ptr<RecordStream> stream_;  // pipe mode: opened by read_pipe_header()
+  ReadStats header_stats_;                // what read_pipe_header() counted
+  std::vector<std::byte> first_record_;   // the record read_pipe_header() stopped at
+  RawRecord first_record_frame_;          // its type, misc and offset (bytes: first_record_)
   SampleBuffers sample_buffers_;
   uint64_t undecodable_samples_ = 0;
   uint64_t first_undecodable_sample_ = 0;  // its byte offset
@@ -112,6 +125,15 @@ void PerfDataReader::on_stream_record(const RawRecord& record, RecordStream& str
     case abi::kFinishedRound:
       queue.finished_round();
       return;
+    default:
+      on_unordered_record(record, stream, stats);
+      return;
+  }
+}
+
+void PerfDataReader::on_unordered_record(const RawRecord& record, RecordStream& stream,
+                                         ReadStats& stats) {
+  switch (record.type) {
     case abi::kHeaderAttr:
       add_pipe_attr(record, stats);
       return;
@@ -149,7 +171,37 @@ void PerfDataReader::on_stream_record(const RawRecord& record, RecordStream& str
         ++stats.undecodable_records;
         return;
       }
-      stream.skip_payload(abi::align8(size));
+      stream.skip_payload(abi::align8(size), "HEADER_TRACING_DATA");
+      return;
+    }
+    case abi::kEventUpdate: {
+      // Pipe mode names its events here (file mode: EVENT_DESC). Other kinds carry
+      // a unit, a scale or cpus, which spanprof does not use.
+      ByteReader in(record.bytes, record.file_offset);
+      in.skip(abi::kRecordHeaderSize);
+      const uint64_t kind = in.u64();
+      const uint64_t id = in.u64();
+      auto index = in.ok() && kind == abi::kEventUpdateName ? index_.by_id(id) : std::nullopt;
+      if (!index) {
+        ++stats.skipped_records;
+        ++stats.skipped_by_type[record.type];
+        return;
+      }
+      info_.attrs[*index].name = std::string(in.rest_as_string());
+      return;
+    }
+    case abi::kAuxtrace: {
+      // AUX area data (Intel PT, CoreSight...) that spanprof does not decode.
+      ByteReader in(record.bytes);
+      in.skip(abi::kAuxtraceSizeOffset);
+      const uint64_t size = in.u64();
+      if (!in.ok()) {
+        ++stats.undecodable_records;
+        return;
+      }
+      ++stats.skipped_records;
+      ++stats.skipped_by_type[record.type];
+      if (stream.skip_payload(size, "AUXTRACE")) stats.aux_bytes_skipped += size;
       return;
     }
     default:
@@ -175,6 +227,7 @@ void PerfDataReader::dispatch(const QueuedRecord& queued, RecordHandler& handler
       Sample sample;
       ok = parse_sample(bytes, info_.attrs[*index], sample_buffers_, sample);
       if (ok) {
+        sample.attr_index = *index;
         sample.file_offset = queued.file_offset;
         ++stats.samples;
         handler.on_sample(sample);
@@ -234,17 +287,23 @@ Result<ReadStats> PerfDataReader::read_records(RecordHandler& handler) {
                       "open the capture again to read it twice");
   }
   records_read_ = true;
-  ReadStats stats;
+  ReadStats stats = std::move(header_stats_);
   index_.rebuild(info_.attrs);
-  std::optional<RecordStream> stream_storage;
-  if (map_data_) {
-    stream_storage.emplace(fd_, data_start_, data_limit_, RecordStream::Mapped{});
-  } else {
-    stream_storage.emplace(fd_, data_start_, data_limit_);
+  std::unique_ptr<RecordStream> stream_storage = std::move(stream_);
+  if (!stream_storage && map_data_) {
+    stream_storage = std::make_unique<RecordStream>(fd_, data_start_, data_limit_,
+                                                    RecordStream::Mapped{});
+  } else if (!stream_storage) {
+    stream_storage = std::make_unique<RecordStream>(fd_, data_start_, data_limit_);
   }
   RecordStream& stream = *stream_storage;
   // Declared after the stream: destroyed first, it never outlives the mapping its views are in.
   OrderedQueue queue([&](const QueuedRecord& record) { dispatch(record, handler, stats); });
+  if (!first_record_.empty()) {
+    RawRecord first = first_record_frame_;
+    first.bytes = first_record_;
+    on_stream_record(first, stream, queue, stats);  // copied by the queue
+  }
   constexpr uint64_t kNothingQueued = UINT64_MAX;
   while (auto record = stream.next()) {
     on_stream_record(*record, stream, queue, stats);
@@ -278,6 +337,21 @@ Result<ReadStats> PerfDataReader::read_records(RecordHandler& handler) {
                          "is corrupt, record it again"};
   }
   return stats;
+}
+
+void PerfDataReader::read_pipe_header() {
+  stream_ = std::make_unique<RecordStream>(fd_, data_start_, data_limit_);
+  while (auto record = stream_->next()) {
+    if (record->type < abi::kHeaderAttr || record->type == abi::kFinishedRound) {
+      first_record_.assign(record->bytes.begin(), record->bytes.end());
+      first_record_frame_ = *record;
+      first_record_frame_.bytes = {};
+      first_record_frame_.mapped = false;
+      return;
+    }
+    ++header_stats_.records;
+    on_unordered_record(*record, *stream_, header_stats_);
+  }
 }
 
 Result<std::vector<std::byte>> read_prefix(int fd, bool seekable) {
@@ -337,6 +411,7 @@ Result<std::unique_ptr<Reader>> Reader::open(const std::string& path) {
     if (seekable && ::lseek(fd, abi::kPipeHeaderSize, SEEK_SET) < 0) {
       return make_error(std::string("cannot seek: ") + std::strerror(errno), name);
     }
+    reader->read_pipe_header();
     return std::unique_ptr<Reader>(std::move(reader));
   }
 

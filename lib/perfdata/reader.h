@@ -27,6 +27,7 @@ struct ReadStats {
   uint64_t undecodable_records = 0;   // a known type whose body did not parse: dropped
   uint64_t skipped_records = 0;       // types spanprof does not use, skipped by size
   std::map<uint32_t, uint64_t> skipped_by_type;
+  uint64_t aux_bytes_skipped = 0;  // AUX area data after AUXTRACE records (not decoded)
   uint64_t compressed_records = 0;
   uint64_t lost_events = 0;   // sum of PERF_RECORD_LOST.lost
   uint64_t lost_samples = 0;  // sum of PERF_RECORD_LOST_SAMPLES.lost
@@ -39,13 +40,16 @@ struct ReadStats {
 
 class Reader {
  public:
-  // Opens the capture and reads its header (file mode: attrs and features).
+  // Opens the capture and reads its header: in file mode the attrs and features,
+  // in pipe mode the HEADER_ATTR, HEADER_FEATURE and other records that open the
+  // stream, up to its first time-ordered record (so this waits for perf to start).
   // Fails on a missing or unreadable file, a non-perf file or an unusable header.
   static Result<std::unique_ptr<Reader>> open(const std::string& path);
 
   virtual ~Reader() = default;
 
-  // In pipe mode this grows while records are read (HEADER_ATTR, HEADER_FEATURE).
+  // In pipe mode this may still grow while records are read (a late HEADER_ATTR,
+  // EVENT_UPDATE names, HEADER_BUILD_ID).
   virtual const CaptureInfo& info() const = 0;
 
   // Streams every record to handler in time order. Returns an error only when

@@ -221,13 +221,27 @@ bool RecordStream::fill(size_t n) {
   return end_ - pos_ >= n;
 }
 
-bool RecordStream::skip_payload(uint64_t n) {
+void RecordStream::payload_missing(uint64_t missing) {
+  set_damage(payload_owner_ + " record at byte offset " + std::to_string(last_offset_) +
+                 " is followed by a payload of " + std::to_string(payload_size_) +
+                 " bytes, but the data ends " + std::to_string(missing) + " bytes short of it",
+             last_offset_, kCutShortHint);
+}
+
+bool RecordStream::skip_payload(uint64_t n, std::string_view record_name) {
+  payload_owner_ = record_name;
+  payload_size_ = n;
+  if (last_from_inner_) {
+    const uint64_t take = std::min<uint64_t>(n, inner_end_ - inner_pos_);
+    inner_pos_ += static_cast<size_t>(take);
+    inner_skip_ = n - take;  // the rest comes with the next compressed record
+    return true;
+  }
   if (mapped_mode_) {
     if (map_end_ - map_pos_ < n) {
+      const uint64_t missing = n - (map_end_ - map_pos_);
       map_pos_ = map_end_;
-      set_damage("payload of " + std::to_string(n) + " more bytes is missing at byte offset " +
-                     std::to_string(offset()),
-                 offset(), kCutShortHint);
+      payload_missing(missing);
       return false;
     }
     map_pos_ += n;
@@ -235,10 +249,7 @@ bool RecordStream::skip_payload(uint64_t n) {
   }
   while (n > 0) {
     if (end_ == pos_ && !fill(1)) {
-      set_damage("payload of " + std::to_string(n) + " more bytes is missing at byte offset " +
-                     std::to_string(offset()),
-                 offset(),
-                 kCutShortHint);
+      payload_missing(n);
       return false;
     }
     size_t take = static_cast<size_t>(std::min<uint64_t>(n, end_ - pos_));
@@ -307,8 +318,13 @@ bool RecordStream::decompress(std::span<const std::byte> record, uint32_t type,
 
 std::optional<RawRecord> RecordStream::next() {
   while (!done_) {
+    if (inner_skip_ > 0) {
+      const uint64_t take = std::min<uint64_t>(inner_skip_, inner_end_ - inner_pos_);
+      inner_pos_ += static_cast<size_t>(take);
+      inner_skip_ -= take;
+    }
     const size_t inner_left = inner_end_ - inner_pos_;
-    if (inner_left >= abi::kRecordHeaderSize) {
+    if (inner_skip_ == 0 && inner_left >= abi::kRecordHeaderSize) {
       RecordHeader h = header_of(inner_.data() + inner_pos_);
       if (h.size < abi::kRecordHeaderSize) {
         set_damage("record inside the compressed record at byte offset " +
@@ -320,6 +336,8 @@ std::optional<RawRecord> RecordStream::next() {
       if (h.size <= inner_left) {
         RawRecord record{h.type, h.misc, {inner_.data() + inner_pos_, h.size}, inner_offset_};
         inner_pos_ += h.size;
+        last_from_inner_ = true;
+        last_offset_ = inner_offset_;
         return record;
       }
       // The rest of this record comes with the next compressed record.
@@ -338,6 +356,8 @@ std::optional<RawRecord> RecordStream::next() {
                        std::to_string(start_offset_ + *limit_) + " but the file ends at " +
                        std::to_string(at),
                    at, kCutShortHint);
+      } else if (inner_skip_ > 0) {
+        payload_missing(inner_skip_);
       } else if (inner_end_ > inner_pos_) {
         set_damage("compressed data ends inside a record (" +
                        std::to_string(inner_end_ - inner_pos_) +
@@ -371,6 +391,8 @@ std::optional<RawRecord> RecordStream::next() {
       continue;
     }
     if (mapped) last_start_ = at;
+    last_from_inner_ = false;
+    last_offset_ = at;
     return RawRecord{h.type, h.misc, bytes, at, mapped};
   }
   return std::nullopt;

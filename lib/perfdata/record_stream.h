@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -70,9 +72,12 @@ class RecordStream {
   // or at damage (see damage()).
   std::optional<RawRecord> next();
 
-  // Skips `n` bytes that follow the last record outside its size (pipe mode's
-  // HEADER_TRACING_DATA payload). False, with damage set, when the data ends first.
-  bool skip_payload(uint64_t n);
+  // Skips `n` bytes that follow the record last returned outside its header.size
+  // (AUXTRACE's AUX data, pipe mode's HEADER_TRACING_DATA). Bytes of a record
+  // unpacked from COMPRESSED data are skipped in the decompressed data, which may
+  // continue in the next compressed record. False, with damage naming the record
+  // (`record_name`) and its offset, when the data ends first.
+  bool skip_payload(uint64_t n, std::string_view record_name);
 
   // Gives back the mapped pages that lie wholly before file offset `low` (and
   // before the record last returned): no record before `low` is used again. Cheap
@@ -113,6 +118,7 @@ class RecordStream {
   void release_pages(uint64_t low);
   bool decompress(std::span<const std::byte> record, uint32_t type, uint64_t record_offset);
   void set_damage(std::string message, uint64_t at, std::string hint);
+  void payload_missing(uint64_t missing);
 
   int fd_;
   uint64_t start_offset_;
@@ -129,6 +135,13 @@ class RecordStream {
   size_t inner_end_ = 0;
   uint64_t inner_offset_ = 0;
   uint64_t compressed_records_ = 0;
+  uint64_t inner_skip_ = 0;  // payload bytes still to skip in decompressed data
+
+  // The record last returned, for a payload that follows it.
+  bool last_from_inner_ = false;
+  uint64_t last_offset_ = 0;
+  uint64_t payload_size_ = 0;
+  std::string payload_owner_;  // e.g. "AUXTRACE"
 
   bool mapped_mode_ = false;
   uint64_t window_size_ = kWindowSize;

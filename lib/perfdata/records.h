@@ -37,6 +37,9 @@ struct SampleId {
 
 struct Sample {
   const EventAttr* attr = nullptr;  // the event this sample belongs to
+  // Its index in CaptureInfo::attrs: stable while pipe mode appends attrs, so a
+  // handler identifies the event by it, not by the address above.
+  size_t attr_index = 0;
   uint16_t misc = 0;
   uint64_t ip = 0;
   uint32_t pid = 0;

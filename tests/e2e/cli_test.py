@@ -5,7 +5,10 @@ usage: cli_test.py SPANPROF DEMO
 """
 import json
 import os
+import shlex
 import shutil
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -22,6 +25,78 @@ def record(demo, out, extra=(), env=None, workload=None):
     args = ["perf", "record", "-F", "999", "-g", "--buildid-mmap", "-N", *extra, "-o", out, "--"]
     args += workload or [demo, "--duration-ms", "300", "--threads", "1"]
     return run(args, env=env)
+
+
+def rename_host(stream, host, other):
+    """The pipe-mode stream with the HOSTNAME feature (a HEADER_FEATURE record,
+    type 80, feature 3: u32 length, NUL-padded string) naming `other`."""
+    offset = 16  # struct perf_pipe_file_header
+    while offset + 8 <= len(stream):
+        type_, _, size = struct.unpack_from("<IHH", stream, offset)
+        if type_ < 64 or size < 8:
+            break  # past the header records
+        if type_ == 80 and struct.unpack_from("<Q", stream, offset + 8)[0] == 3:
+            start = offset + 20
+            assert stream[start:start + len(host) + 1] == host + b"\0"
+            stream[start:start + len(other)] = other
+            return stream
+        offset += size
+    raise AssertionError("no HOSTNAME feature in the stream")
+
+
+def join_stdin(spanprof, stream, work, name, symbols):
+    """Joins a pipe-mode stream read from standard input; returns (result, summary)."""
+    out = os.path.join(work, name + ".pb.gz")
+    summary = os.path.join(work, name + ".json")
+    with open(stream, "rb") as stdin:
+        result = run([spanprof, "join", "--perf-data", "-", "--kernel-symbols", symbols,
+                      "-o", out, "--summary", summary], stdin=stdin)
+    return result, (json.load(open(summary)) if result.returncode == 0 else None)
+
+
+def check_pipe_mode_kernel_symbols(tap, spanprof, work):
+    """`perf record -o - | spanprof join --perf-data -`: the stream's HEADER_FEATURE
+    records name this host and kernel, so --kernel-symbols auto uses kallsyms; a
+    stream naming another host is joined without it, and the join says why."""
+    stream = os.path.join(work, "pipe.data")
+    out = os.path.join(work, "pipe-auto.pb.gz")
+    summary = os.path.join(work, "pipe-auto.json")
+    # dd spends its time in the kernel: its stacks have kernel frames.
+    pipeline = (f"set -o pipefail; perf record -o - -F 999 -g -e cpu-clock -- dd if=/dev/zero "
+                f"of=/dev/null bs=64k count=40000 2>/dev/null | tee {shlex.quote(stream)} | "
+                f"{shlex.quote(spanprof)} join --perf-data - -o {shlex.quote(out)} "
+                f"--summary {shlex.quote(summary)}")
+    auto = run(["bash", "-c", pipeline])
+    if not tap.check(auto.returncode == 0, "pipe mode: perf record -o - | spanprof join --perf-data -",
+                     auto.stderr):
+        return
+    auto_summary = json.load(open(summary))
+    always, always_summary = join_stdin(spanprof, stream, work, "pipe-always", "always")
+    never, never_summary = join_stdin(spanprof, stream, work, "pipe-never", "never")
+    if not tap.check(always.returncode == 0 and never.returncode == 0,
+                     "pipe mode: the saved stream joins from standard input",
+                     always.stderr + never.stderr):
+        return
+    unsymbolized = [s["losses"]["addresses_unsymbolized"]
+                    for s in (auto_summary, always_summary, never_summary)]
+    tap.check(unsymbolized[0] == unsymbolized[1] < unsymbolized[2]
+              and "kernel symbols not used" not in auto.stderr,
+              "pipe mode: --kernel-symbols auto symbolizes kernel frames as always does",
+              f"unsymbolized addresses auto/always/never: {unsymbolized}; {auto.stderr}")
+
+    host = socket.gethostname().encode()
+    with open(stream, "rb") as src:
+        data = bytearray(src.read())
+    other = os.path.join(work, "pipe-other-host.data")
+    with open(other, "wb") as dst:
+        dst.write(rename_host(data, host, b"x" * len(host)))
+    result, other_summary = join_stdin(spanprof, other, work, "pipe-other", "auto")
+    warned = [line for line in result.stderr.splitlines() if "kernel symbols not used" in line]
+    tap.check(result.returncode == 0 and len(warned) == 1
+              and f"'{'x' * len(host)}'" in warned[0] and f"this is host '{host.decode()}'" in warned[0]
+              and other_summary["losses"]["addresses_unsymbolized"] == unsymbolized[2],
+              "pipe mode: a stream of another host is joined without kallsyms, in one warning line",
+              result.stderr)
 
 
 def main():
@@ -107,6 +182,8 @@ def main():
         result = run([spanprof, "join", "--perf-data", changed, "-o", out])
         tap.check(result.returncode == 0 and "changed since recording" in result.stderr,
                   "changed binary: warning, profile still written", result.stderr)
+
+        check_pipe_mode_kernel_symbols(tap, spanprof, work)
 
         unwritable = run([spanprof, "join", "--perf-data", os.path.join(capture, "perf.data"),
                           "-o", os.path.join(work, "no-such-dir", "p.pb.gz")])

@@ -173,6 +173,82 @@ TEST(MappedStreamTest, QueuedViewsStayValidUntilDispatched) {
   EXPECT_GT(stream.mapped_bytes_released(), file.size() / 2);
 }
 
+// AUXTRACE payloads skipped in one-page windows: a payload spanning several
+// windows, one ending exactly at a window's edge, records queued as views on
+// both sides of them. Each view must still hold its record when dispatched.
+TEST(MappedStreamTest, AuxPayloadsAcrossWindowsKeepQueuedViewsValid) {
+  Bytes file(64, std::byte{0});
+  std::vector<Bytes> records;
+  std::vector<uint64_t> aux_sizes;
+  auto add_tagged = [&](uint64_t time) {
+    Bytes r = tagged_record(1, 64, static_cast<uint8_t>(time));
+    std::memcpy(r.data() + 8, &time, 8);
+    records.push_back(r);
+    file.insert(file.end(), r.begin(), r.end());
+  };
+  auto add_aux = [&](size_t payload) {
+    Bytes aux = auxtrace_record(Bytes(payload, std::byte{0}));  // zeros frame as size 0
+    aux_sizes.push_back(payload);
+    file.insert(file.end(), aux.begin(), aux.end());
+  };
+  add_tagged(30);
+  add_tagged(10);
+  add_aux(3 * 4096 + 808);
+  add_tagged(20);
+  auto add_round = [&] {
+    Bytes round = finished_round_record();
+    file.insert(file.end(), round.begin(), round.end());
+  };
+  add_round();
+  // Ends the payload on the next page edge, so the record after starts a window.
+  add_aux((4096 - (file.size() + 48) % 4096) % 4096 + 4096);
+  ASSERT_EQ(file.size() % 4096, 0u);
+  add_tagged(5);
+  add_round();  // releases times <= 30: the views before the payloads are let go
+  add_aux(0);
+  add_tagged(40);
+
+  FileFd f("aux_windows", file);
+  RecordStream stream(f.fd(), 64, file.size() - 64, RecordStream::Mapped{4096});
+  std::map<uint64_t, size_t> index_of_time;
+  for (size_t i = 0; i < records.size(); ++i) {
+    uint64_t time = 0;
+    std::memcpy(&time, records[i].data() + 8, 8);
+    index_of_time[time] = i;
+  }
+  std::vector<uint64_t> dispatched;
+  OrderedQueue queue([&](const QueuedRecord& q) {
+    const size_t i = index_of_time.at(q.time);
+    ASSERT_EQ(q.bytes().size(), records[i].size());
+    EXPECT_EQ(std::memcmp(q.bytes().data(), records[i].data(), records[i].size()), 0)
+        << "record " << i << " changed before it was dispatched";
+    dispatched.push_back(q.time);
+  });
+  std::vector<uint64_t> skipped;
+  while (auto r = stream.next()) {
+    ASSERT_TRUE(r->mapped);
+    if (r->type == 68) {
+      queue.finished_round();
+    } else if (r->type == 71) {
+      uint64_t size = 0;
+      std::memcpy(&size, r->bytes.data() + 8, 8);
+      ASSERT_TRUE(stream.skip_payload(size, "AUXTRACE"));
+      skipped.push_back(size);
+    } else {
+      uint64_t time = 0;
+      std::memcpy(&time, r->bytes.data() + 8, 8);
+      queue.push(time, r->bytes, r->file_offset, OrderedQueue::Hold::kView);
+    }
+    stream.release_before(queue.lowest_view_offset().value_or(UINT64_MAX));
+  }
+  queue.flush_all();
+  EXPECT_FALSE(stream.damage()) << stream.damage()->to_string();
+  EXPECT_EQ(skipped, aux_sizes);
+  EXPECT_EQ(dispatched, (std::vector<uint64_t>{5, 10, 20, 30, 40}));
+  EXPECT_EQ(stream.bytes_read(), file.size() - 64);
+  EXPECT_GT(stream.mapped_bytes_released(), 4 * 4096u);
+}
+
 #if !defined(__SANITIZE_ADDRESS__)
 uint64_t hash_bytes(std::span<const std::byte> bytes, uint64_t h) {
   for (std::byte b : bytes) h = (h ^ static_cast<uint8_t>(b)) * 0x100000001b3ULL;

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
+#include <span>
 #include <vector>
 
 namespace spanprof::perfdata {
@@ -60,18 +62,34 @@ TEST(OrderedQueueTest, CapForcesFlushOfTheOldestHalf) {
 }
 
 TEST(OrderedQueueTest, RecordsAreCopiedAndAligned) {
+  struct Seen {
+    uintptr_t address;
+    std::vector<std::byte> bytes;
+    uint64_t file_offset;
+  };
+  std::vector<Seen> seen;
   OrderedQueue q([&](const QueuedRecord& r) {
-    EXPECT_EQ(reinterpret_cast<uintptr_t>(r.bytes().data()) % 8, 0u);
-    EXPECT_EQ(r.bytes().size(), 24u);
-    EXPECT_EQ(tag_of(r), 77u);
-    EXPECT_EQ(r.file_offset, 1234u);
+    seen.push_back({reinterpret_cast<uintptr_t>(r.bytes().data()),
+                    std::vector<std::byte>(r.bytes().begin(), r.bytes().end()), r.file_offset});
   });
+  const auto original = record_with(77, 24);
   {
-    auto bytes = record_with(77, 24);
-    q.push(1, bytes, 1234);
-    std::fill(bytes.begin(), bytes.end(), std::byte{0});
+    // Starts one byte into its buffer: the copy must be aligned all the same.
+    std::vector<std::byte> storage(original.size() + 1);
+    std::copy(original.begin(), original.end(), storage.begin() + 1);
+    q.push(1, std::span<const std::byte>(storage).subspan(1), 1234);
+    std::fill(storage.begin(), storage.end(), std::byte{0});
   }
+  q.push(2, record_with(78, 40), 2000);
+  EXPECT_TRUE(seen.empty());
   q.flush_all();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].address % 8, 0u);
+  EXPECT_EQ(seen[0].bytes, original) << "the record changed after its source was overwritten";
+  EXPECT_EQ(seen[0].file_offset, 1234u);
+  EXPECT_EQ(seen[1].address % 8, 0u);
+  EXPECT_EQ(seen[1].bytes, record_with(78, 40));
+  EXPECT_EQ(seen[1].file_offset, 2000u);
 }
 
 }  // namespace

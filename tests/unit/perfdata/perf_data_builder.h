@@ -269,6 +269,36 @@ inline Bytes opaque_record(uint32_t type, size_t body_size) {
   return detail::finish(w);
 }
 
+// PERF_RECORD_AUXTRACE (71) and the `payload` that follows it outside header.size
+// (struct perf_record_auxtrace: u64 size, offset, reference, u32 idx, tid, cpu, reserved).
+// perf pads the AUX data to 8 bytes and counts the padding in `size`.
+inline Bytes auxtrace_record(const Bytes& payload, uint32_t cpu = 0, uint32_t tid = 0) {
+  ByteWriter w;
+  detail::begin(w, 71, 0);
+  w.u64(payload.size()).u64(0).u64(0x5eed).u32(0).u32(tid).u32(cpu).u32(0);
+  Bytes record = detail::finish(w);
+  record.insert(record.end(), payload.begin(), payload.end());
+  return record;
+}
+
+// PERF_RECORD_AUX (11): u64 aux_offset, aux_size, flags, then the sample_id trailer.
+inline Bytes aux_record(const TestAttr& attr, uint64_t aux_size, const TestSampleId& sid) {
+  ByteWriter w;
+  detail::begin(w, 11, 0);
+  w.u64(0).u64(aux_size).u64(0);
+  detail::trailer(w, attr, sid);
+  return detail::finish(w);
+}
+
+// PERF_RECORD_EVENT_UPDATE (78): u64 type (1 unit, 2 name, 3 scale), u64 id, then
+// the type's payload (a NUL-terminated string for unit and name).
+inline Bytes event_update_record(uint64_t kind, uint64_t id, const std::string& text) {
+  ByteWriter w;
+  detail::begin(w, 78, 0);
+  w.u64(kind).u64(id).padded_string(text);
+  return detail::finish(w);
+}
+
 inline Bytes concat(const std::vector<Bytes>& parts) {
   Bytes out;
   for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "perf_data_builder.h"
+#include "perfdata/event_attr.h"
 #include "test_support.h"
 
 namespace spanprof::perfdata {
@@ -112,6 +113,101 @@ TEST(ReaderPipeTest, ReadsStandardInputForDash) {
   EXPECT_EQ(seen.samples.size(), 2u);
   EXPECT_EQ((*reader)->info().file_size, 0u);
   EXPECT_FALSE(stats->damage);
+}
+
+// Opens `bytes` as standard input through a real pipe (no seeking); the bytes
+// must fit the pipe buffer.
+class StdinPipe {
+ public:
+  explicit StdinPipe(const Bytes& bytes) {
+    saved_ = ::dup(STDIN_FILENO);
+    int pipefd[2];
+    EXPECT_EQ(::pipe(pipefd), 0);
+    EXPECT_LT(bytes.size(), 60000u);
+    EXPECT_EQ(::write(pipefd[1], bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+    ::close(pipefd[1]);
+    ::dup2(pipefd[0], STDIN_FILENO);
+    ::close(pipefd[0]);
+  }
+  ~StdinPipe() {
+    ::dup2(saved_, STDIN_FILENO);
+    ::close(saved_);
+  }
+  StdinPipe(const StdinPipe&) = delete;
+  StdinPipe& operator=(const StdinPipe&) = delete;
+
+ private:
+  int saved_ = -1;
+};
+
+// What the kernel-symbols decision needs (HOSTNAME, OSRELEASE) must be known
+// before the records are read, as in file mode.
+TEST(ReaderPipeTest, HeaderRecordsAreReadAtOpen) {
+  PerfDataBuilder b = pipe_capture();
+  b.feature(3, feature::string("build-host"));
+  b.feature(4, feature::string("6.18.0-test"));
+  StdinPipe in(b.pipe_bytes());
+  auto reader = Reader::open("-");
+  ASSERT_TRUE(reader) << reader.error().to_string();
+  const CaptureInfo& info = (*reader)->info();
+  EXPECT_EQ(info.hostname, "build-host");
+  EXPECT_EQ(info.os_release, "6.18.0-test");
+  EXPECT_EQ(info.perf_version, "6.1.192");
+  ASSERT_EQ(info.attrs.size(), 1u);
+  EXPECT_EQ(info.attrs[0].name, "cpu-clock");
+  ASSERT_TRUE(info.clock_data);
+  EXPECT_EQ(info.build_ids.size(), 1u) << "HEADER_BUILD_ID came before the first data record";
+
+  // The record the header reading stopped at is not lost.
+  Collector seen;
+  auto stats = (*reader)->read_records(seen);
+  ASSERT_TRUE(stats);
+  EXPECT_FALSE(stats->damage) << stats->damage->to_string();
+  std::vector<std::string> kinds;
+  for (const auto& e : seen.order) kinds.push_back(e.kind);
+  EXPECT_EQ(kinds, (std::vector<std::string>{"comm", "mmap", "sample", "sample"}));
+  // 1 attr, 5 features, tracing data, event type, build id; 5 data records.
+  EXPECT_EQ(stats->records, 14u);
+  EXPECT_EQ(stats->skipped_by_type[65], 1u) << "counted while the header was read";
+}
+
+TEST(ReaderPipeTest, AStreamOfHeaderRecordsOnlyIsReadWhole) {
+  PerfDataBuilder b;
+  b.attr(attr_with_id(5));
+  b.feature(3, feature::string("h"));
+  auto out = read_bytes(b.pipe_bytes(), "pipe_header_only");
+  ASSERT_TRUE(out.reader);
+  EXPECT_EQ(out.reader->info().hostname, "h");
+  EXPECT_EQ(out.stats.records, 2u);
+  EXPECT_TRUE(out.seen->samples.empty());
+  EXPECT_FALSE(out.stats.damage);
+}
+
+// Pipe mode has no EVENT_DESC: perf names its events in EVENT_UPDATE records
+// (type 2, NAME), which it writes after the first synthesized records.
+TEST(ReaderPipeTest, EventUpdateNamesTheEvent) {
+  TestAttr clock = attr_with_id(8);
+  TestAttr misses = attr_with_id(9);
+  misses.type = 0;
+  misses.config = 5;
+  misses.flags |= 1ULL << 20;  // exclude_guest, as perf record sets it
+  PerfDataBuilder b;
+  b.attr(clock).attr(misses);
+  b.record(mmap2_record(clock, {.pid = 7, .addr = 0x1000, .len = 0x1000, .filename = "/bin/app"},
+                        {.time = 1}));
+  b.record(event_update_record(1, 8, "msec"));  // UNIT: not a name
+  b.record(event_update_record(2, 8, "cpu-clock"));
+  b.record(event_update_record(2, 77, "nobody"));  // an id of no event
+  b.record(sample_record(clock, sample_at(20)));
+  TestSample other = sample_at(30);
+  b.record(sample_record(misses, other));
+  auto out = read_bytes(b.pipe_bytes(), "pipe_event_update");
+  ASSERT_TRUE(out.reader);
+  const CaptureInfo& info = out.reader->info();
+  EXPECT_EQ(info.attrs[0].name, "cpu-clock");
+  EXPECT_EQ(info.attrs[1].name, "") << "no name recorded: event_name() falls back";
+  EXPECT_EQ(event_name(info.attrs[1]), "branch-misses");
+  EXPECT_EQ(out.stats.skipped_by_type[78], 2u);
 }
 
 TEST(ReaderPipeTest, FileModeOnAPipeIsRefused) {

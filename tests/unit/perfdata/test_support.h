@@ -38,7 +38,10 @@ class Collector : public RecordHandler {
   void on_sample(const Sample& s) override {
     SeenSample seen{};
     seen.attr_name = s.attr ? s.attr->name : "";
-    if (info_ && s.attr) seen.attr_index = static_cast<size_t>(s.attr - info_->attrs.data());
+    seen.attr_index = s.attr_index;
+    if (info_ && s.attr) {
+      EXPECT_EQ(s.attr, &info_->attrs.at(s.attr_index)) << "attr and attr_index disagree";
+    }
     seen.ip = s.ip;
     seen.time = s.time;
     seen.id = s.id;

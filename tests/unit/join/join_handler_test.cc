@@ -1,0 +1,204 @@
+// JoinHandler, the join's record consumer: samples that arrive while the spans
+// still load are held, then labelled; the first sampled event is the profile's,
+// and samples of other events are counted, not mixed in.
+//
+// The span loader reads a pipe that the test holds open, so "still loading" is
+// a fact, not a race: the loader cannot finish before the test writes the spans
+// and closes the pipe's write end.
+#include "join/join_handler.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace spanprof::join {
+namespace {
+
+constexpr uint64_t kContextUser = static_cast<uint64_t>(-512);  // PERF_CONTEXT_USER
+
+// A capture whose header is given, not read: JoinHandler asks its Reader only for info().
+class FixedReader final : public perfdata::Reader {
+ public:
+  explicit FixedReader(perfdata::CaptureInfo info) : info_(std::move(info)) {}
+  const perfdata::CaptureInfo& info() const override { return info_; }
+  Result<perfdata::ReadStats> read_records(perfdata::RecordHandler&) override {
+    return perfdata::ReadStats{};
+  }
+
+ private:
+  perfdata::CaptureInfo info_;
+};
+
+struct Emitted {
+  int64_t unix_ns = 0;
+  int64_t period = 0;
+  std::map<std::string, std::string> labels;  // string labels only
+};
+
+class RecordingSink final : public SampleSink {
+ public:
+  void on_sample(const SampleEvent& sample) override {
+    Emitted e;
+    e.unix_ns = sample.unix_ns.value_or(-1);
+    e.period = sample.period;
+    for (const profile::Label& label : sample.labels) {
+      if (!label.str.empty()) e.labels[label.key] = label.str;
+    }
+    emitted.push_back(std::move(e));
+  }
+  void on_profile(const profile::ProfileBuilder&) override {}
+  std::vector<Emitted> emitted;
+};
+
+// Sample times are CLOCK_REALTIME: Unix nanoseconds as they are.
+perfdata::EventAttr realtime_attr(uint32_t type, uint64_t config) {
+  perfdata::EventAttr attr;
+  attr.type = type;
+  attr.config = config;
+  attr.sample_period_or_freq = 1000;
+  attr.flags = (1ULL << 25) | (1ULL << 20);  // use_clockid, exclude_guest (as perf record sets)
+  attr.clockid = CLOCK_REALTIME;
+  return attr;
+}
+
+class JoinHandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { symbolizer_options_.use_kallsyms = false; }
+
+  perfdata::Sample sample(const perfdata::CaptureInfo& info, size_t attr_index, uint64_t time) {
+    perfdata::Sample s;
+    s.attr = &info.attrs.at(attr_index);
+    s.attr_index = attr_index;
+    s.misc = 2;  // PERF_RECORD_MISC_USER
+    s.pid = 7;
+    s.tid = 8;
+    s.time = time;
+    s.has_time = true;
+    s.period = 1000;
+    s.callchain = callchain_;
+    return s;
+  }
+
+  symbolize::SymbolizerOptions symbolizer_options_;
+  const std::vector<uint64_t> callchain_{kContextUser, 0x401000, 0x402000};
+};
+
+// One OTLP JSON line: span "work" on tid 8 of pid 7 from 1000 to 5000 ns.
+std::string span_line() {
+  return R"({"resourceSpans":[{"resource":{"attributes":[)"
+         R"({"key":"service.name","value":{"stringValue":"svc"}},)"
+         R"({"key":"process.pid","value":{"intValue":"7"}}]},)"
+         R"("scopeSpans":[{"spans":[{"traceId":"0123456789abcdef0123456789abcdef",)"
+         R"("spanId":"1111111111111111","name":"work","kind":1,)"
+         R"("startTimeUnixNano":"1000","endTimeUnixNano":"5000",)"
+         R"("attributes":[{"key":"thread.os_id","value":{"intValue":"8"}}]}]}]}]})"
+         "\n";
+}
+
+TEST_F(JoinHandlerTest, SamplesBeforeTheSpansLoadAreHeldThenLabelled) {
+  // The span file is a pipe the test holds both ends of, named by its /proc path:
+  // opening it never blocks (an anonymous pipe, not a FIFO), written bytes stay
+  // while the read end is open, and the loader sees EOF only once the write end
+  // is closed.
+  int spans_pipe[2];
+  ASSERT_EQ(::pipe2(spans_pipe, O_CLOEXEC), 0);
+  const std::string path = "/proc/self/fd/" + std::to_string(spans_pipe[0]);
+  auto loader = SpanLoader::start({path}, {}, attribute::SpanScope::kRoot);
+  ASSERT_TRUE(loader) << loader.error().to_string();
+
+  perfdata::CaptureInfo info;
+  info.attrs.push_back(realtime_attr(1, 0));  // cpu-clock
+  FixedReader reader(info);
+  symbolize::Symbolizer symbolizer(reader.info(), symbolizer_options_);
+  RecordingSink sink;
+  JoinOptions options;
+  options.sample_sink = &sink;
+  JoinHandler handler(reader, symbolizer, options, loader->get());
+
+  for (uint64_t time : {2000, 3000, 9000}) handler.on_sample(sample(reader.info(), 0, time));
+  EXPECT_TRUE(sink.emitted.empty()) << "samples were emitted before the spans were loaded";
+  EXPECT_EQ(handler.samples(), 3u) << "held samples are counted when they arrive";
+
+  const std::string line = span_line();
+  ASSERT_EQ(::write(spans_pipe[1], line.data(), line.size()), static_cast<ssize_t>(line.size()));
+  ::close(spans_pipe[1]);
+  auto finished = handler.finish();
+  ::close(spans_pipe[0]);
+  ASSERT_TRUE(finished) << finished.error().to_string();
+
+  ASSERT_EQ(sink.emitted.size(), 3u);
+  EXPECT_EQ(sink.emitted[0].unix_ns, 2000);
+  EXPECT_EQ(sink.emitted[0].labels["span_id"], "1111111111111111");
+  EXPECT_EQ(sink.emitted[0].labels["span_name"], "work");
+  EXPECT_EQ(sink.emitted[1].unix_ns, 3000);
+  EXPECT_EQ(sink.emitted[1].labels["span_id"], "1111111111111111");
+  EXPECT_EQ(sink.emitted[2].unix_ns, 9000);
+  EXPECT_EQ(sink.emitted[2].labels.count("span_id"), 0u) << "9000 ns is after the span";
+  for (const Emitted& e : sink.emitted) EXPECT_EQ(e.period, 1000);
+  ASSERT_NE(handler.attribution(), nullptr);
+  EXPECT_EQ(handler.span_read_stats().spans, 1u);
+  EXPECT_FALSE(handler.span_join_error());
+}
+
+TEST_F(JoinHandlerTest, WithoutSpansSamplesAreEmittedAtOnce) {
+  perfdata::CaptureInfo info;
+  info.attrs.push_back(realtime_attr(1, 0));
+  FixedReader reader(info);
+  symbolize::Symbolizer symbolizer(reader.info(), symbolizer_options_);
+  RecordingSink sink;
+  JoinOptions options;
+  options.sample_sink = &sink;
+  JoinHandler handler(reader, symbolizer, options, nullptr);
+  handler.on_sample(sample(reader.info(), 0, 2000));
+  ASSERT_EQ(sink.emitted.size(), 1u);
+  EXPECT_EQ(sink.emitted[0].labels.count("span_id"), 0u);
+  handler.on_sample(sample(reader.info(), 0, 2500));
+  EXPECT_EQ(sink.emitted.size(), 2u);
+  EXPECT_TRUE(handler.finish());
+  EXPECT_EQ(handler.time_range(), std::make_pair(uint64_t{2000}, uint64_t{2500}));
+}
+
+// The first sample's event becomes the profile's; later samples of another event
+// are counted and left out. Events are told apart by attr index: two attrs with
+// equal contents are still two events, and a sample's attr pointer need not
+// point into the reader's vector (pipe mode may have grown it).
+TEST_F(JoinHandlerTest, TheFirstSampledEventIsThePrimaryOneOthersAreCounted) {
+  perfdata::CaptureInfo info;
+  info.attrs.push_back(realtime_attr(0, 5));  // branch-misses, no name recorded
+  info.attrs.push_back(realtime_attr(0, 5));  // the same event opened twice
+  info.attrs.push_back(realtime_attr(1, 0));
+  FixedReader reader(info);
+  symbolize::Symbolizer symbolizer(reader.info(), symbolizer_options_);
+  RecordingSink sink;
+  JoinOptions options;
+  options.sample_sink = &sink;
+  JoinHandler handler(reader, symbolizer, options, nullptr);
+
+  const perfdata::EventAttr moved = reader.info().attrs[1];
+  perfdata::Sample first = sample(reader.info(), 1, 100);
+  first.attr = &moved;  // the copy, not the reader's element
+  handler.on_sample(first);
+  handler.on_sample(sample(reader.info(), 0, 200));
+  handler.on_sample(sample(reader.info(), 2, 300));
+  handler.on_sample(sample(reader.info(), 1, 400));
+  ASSERT_TRUE(handler.finish());
+
+  EXPECT_EQ(handler.samples(), 2u);
+  EXPECT_EQ(handler.samples_other_events(), 2u);
+  EXPECT_EQ(handler.total_weight(), 2000);
+  ASSERT_EQ(sink.emitted.size(), 2u);
+  EXPECT_EQ(sink.emitted[0].unix_ns, 100);
+  EXPECT_EQ(sink.emitted[1].unix_ns, 400);
+  EXPECT_EQ(handler.event().name, "branch-misses");
+  EXPECT_EQ(handler.event().sample_unit, "events/count");
+  EXPECT_EQ(handler.event().period, 1000u);
+  EXPECT_EQ(handler.primary_attr().config, 5u);
+}
+
+}  // namespace
+}  // namespace spanprof::join
