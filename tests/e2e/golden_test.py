@@ -9,7 +9,8 @@ case.json says how the capture was recorded and how it is joined: perf_data
 spans, buildid_dir (relative to the case), extra join_args, the expected
 exit_code (3 for a capture without clock data) and system_debug_info: the build
 ids whose separate debug info (/usr/lib/debug, e.g. libc6-dbg) the recording
-machine had; symbolization depends on it, so it is checked first.
+machine had; symbolization depends on it, so it is checked first. Its "facts"
+are checked on every run (see check_facts).
 
 On a mismatch the actual files are written OUTSIDE testdata/, under --out DIR
 (meson passes its build directory) or a fresh temporary directory, and the path
@@ -22,6 +23,7 @@ import argparse
 import difflib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -122,6 +124,34 @@ def stable_summary(path, case_dir, work):
     return text
 
 
+def dump_pids(dump_text):
+    return len(set(re.findall(r"\bpid=(\d+)", dump_text)))
+
+
+def check_facts(tap, name, case, summary_text, dump_text):
+    """case.json's "facts": what makes the case the scenario it is, so that a
+    re-recording that no longer exercises it fails. Each key is a dotted path into
+    summary.json (or "pids": distinct pids in the profile); each value is a number,
+    "nonzero", "null" or "not null"."""
+    summary = json.loads(summary_text)
+    for key, want in sorted(case.get("facts", {}).items()):
+        if key == "pids":
+            value = dump_pids(dump_text)
+        else:
+            value = summary
+            for part in key.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+        if want == "nonzero":
+            ok = isinstance(value, (int, float)) and value != 0
+        elif want == "null":
+            ok = value is None
+        elif want == "not null":
+            ok = value is not None
+        else:
+            ok = value == want
+        tap.check(ok, f"{name}: {key} is {want}", f"it is {value!r}")
+
+
 def compare(tap, name, expected_path, actual, out_dir, update):
     """Checks actual against the expected file (or rewrites it with --update)."""
     label = f"{name}: matches {os.path.basename(expected_path)}"
@@ -179,8 +209,10 @@ def run_case(tap, spanprof, captures, name, out_dir, update):
             tap.check(False, f"{name}: go tool pprof -raw reads it", error)
         actual = dump(spanprof, profile)
         compare(tap, name, os.path.join(case_dir, "expected.txt"), actual, out_dir, update)
-        compare(tap, name, os.path.join(case_dir, "expected-summary.json"),
-                stable_summary(summary, case_dir, work), out_dir, update)
+        summary_text = stable_summary(summary, case_dir, work)
+        compare(tap, name, os.path.join(case_dir, "expected-summary.json"), summary_text,
+                out_dir, update)
+        check_facts(tap, name, case, summary_text, actual)
         if case.get("perf_data_on_stdin") and not update:
             # The same stream read from the file that holds it.
             result, profile, _ = join(spanprof, case_dir, case, work, perf_data_from_file=True)
