@@ -11,7 +11,7 @@ import tempfile
 
 _LABEL = re.compile(r"(\w+):\[([^\]]*)\]")
 _SAMPLE = re.compile(r"^\s+(-?\d+)\s+(-?\d+):((?:\s+\d+)*)\s*$")
-_LOCATION = re.compile(r"^\s+(\d+): (0x[0-9a-f]+) M=(\d+)\s?(.*)$")
+_LOCATION = re.compile(r"^\s+(\d+): (0x[0-9a-f]+)(?: M=(\d+))?\s?(.*)$")  # no M= outside mappings
 _LINE_TAIL = re.compile(r"^(.*) (\S*):(-?\d+) s=-?\d+(?:\(.*\))?$")
 
 

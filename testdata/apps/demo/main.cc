@@ -1,7 +1,7 @@
 // spanprof-demo: worker threads serving "requests" of a few milliseconds each,
 // each kind burning CPU in its own named function, for perf to record.
 //
-//   spanprof-demo [--duration-ms N] [--threads N] [--libc-leaf]
+//   spanprof-demo [--duration-ms N] [--threads N] [--libc-leaf] [--ms-span-clock]
 //
 // worker-K serves one request kind (checksum, parse, compress in turn); the
 // main thread serves all kinds round-robin, so only per-request attribution
@@ -12,6 +12,10 @@
 //
 // With SPANPROF_SPANS_FILE=PATH (what `spanprof run` sets) every request is
 // exported as OTLP JSON Lines spans carrying the OS thread id (thread.os_id).
+//
+// --ms-span-clock: span starts are stamped on whole milliseconds and ends are start plus
+// the precise duration, as the Node SDK does (start from Date.now(), duration from
+// performance.now()); the input of spanprof's millisecond-clock repair.
 #include <pthread.h>
 
 #include <charconv>
@@ -36,6 +40,7 @@ struct Options {
   int span_split = 1;
   uint64_t requests = 0;  // per thread; 0: until the duration is over
   bool libc_leaf = false;
+  bool ms_span_clock = false;
 };
 
 // --requests: a fixed amount of work, for timing the demo bare and profiled.
@@ -52,7 +57,7 @@ constexpr demo::RequestKind kKinds[] = {demo::RequestKind::checksum, demo::Reque
 void usage(FILE* out) {
   std::fputs(
       "usage: spanprof-demo [--duration-ms N | --requests N] [--threads N] [--span-split N] "
-      "[--libc-leaf]\n",
+      "[--libc-leaf] [--ms-span-clock]\n",
       out);
 }
 
@@ -76,6 +81,10 @@ bool parse_args(int argc, char** argv, Options& options) {
     }
     if (arg == "--libc-leaf") {
       options.libc_leaf = true;
+      continue;
+    }
+    if (arg == "--ms-span-clock") {
+      options.ms_span_clock = true;
       continue;
     }
     bool has_value = i + 1 < argc;
@@ -139,7 +148,10 @@ int main(int argc, char** argv) {
   Options options;
   if (!parse_args(argc, argv, options)) return 2;
 
-  demo::SpanWriter* spans = demo::SpanWriter::open(std::getenv("SPANPROF_SPANS_FILE"), "spanprof-demo");
+  demo::SpanWriter* spans =
+      demo::SpanWriter::open(std::getenv("SPANPROF_SPANS_FILE"), "spanprof-demo",
+                             options.ms_span_clock ? demo::SpanClock::millisecond_starts
+                                                   : demo::SpanClock::precise);
 
   auto start = std::chrono::steady_clock::now();
   g_max_requests = options.requests;

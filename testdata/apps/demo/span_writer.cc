@@ -20,19 +20,20 @@ std::string hex64(uint64_t value) {
 
 }  // namespace
 
-SpanWriter* SpanWriter::open(const char* path, std::string_view service_name) {
+SpanWriter* SpanWriter::open(const char* path, std::string_view service_name, SpanClock clock) {
   if (path == nullptr || *path == '\0') return nullptr;
   FILE* file = std::fopen(path, "a");
   if (file == nullptr) {
     std::perror(path);
     return nullptr;
   }
-  return new SpanWriter(file, service_name);
+  return new SpanWriter(file, service_name, clock);
 }
 
-SpanWriter::SpanWriter(FILE* file, std::string_view service_name)
+SpanWriter::SpanWriter(FILE* file, std::string_view service_name, SpanClock clock)
     : file_(file),
       service_name_(service_name),
+      clock_(clock),
       rng_state_(static_cast<uint64_t>(now_ns()) ^ (static_cast<uint64_t>(getpid()) << 32)) {}
 
 SpanWriter::~SpanWriter() {
@@ -70,6 +71,11 @@ SpanContext SpanWriter::new_span(const SpanContext* parent) {
 
 void SpanWriter::record(const SpanContext& span, const SpanContext* parent, std::string_view name,
                         int64_t start_ns, int64_t end_ns) {
+  if (clock_ == SpanClock::millisecond_starts) {
+    int64_t duration_ns = end_ns - start_ns;
+    start_ns -= start_ns % 1'000'000;
+    end_ns = start_ns + duration_ns;
+  }
   long tid = syscall(SYS_gettid);
   std::string json = "{\"traceId\":\"" + hex64(span.trace_hi) + hex64(span.trace_lo) +
                      "\",\"spanId\":\"" + hex64(span.span_id) + "\",\"parentSpanId\":\"" +

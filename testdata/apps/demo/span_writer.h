@@ -17,10 +17,15 @@ struct SpanContext {
   uint64_t span_id = 0;
 };
 
+// How span times are stamped. millisecond_starts is the Node SDK's way: the start
+// from Date.now() (whole milliseconds), the end as start plus a precise duration.
+enum class SpanClock { precise, millisecond_starts };
+
 class SpanWriter {
  public:
   // Opens path for appending; a null writer (no path) records nothing.
-  static SpanWriter* open(const char* path, std::string_view service_name);
+  static SpanWriter* open(const char* path, std::string_view service_name,
+                          SpanClock clock = SpanClock::precise);
   ~SpanWriter();
 
   // Wall-clock nanoseconds (CLOCK_REALTIME), the time base of OTLP spans.
@@ -37,12 +42,13 @@ class SpanWriter {
   void flush();
 
  private:
-  SpanWriter(FILE* file, std::string_view service_name);
+  SpanWriter(FILE* file, std::string_view service_name, SpanClock clock);
   uint64_t random64();
 
   std::mutex mutex_;
   FILE* file_;
   std::string service_name_;
+  SpanClock clock_;
   std::string pending_;  // comma-separated span objects
   size_t pending_count_ = 0;
   uint64_t rng_state_;
