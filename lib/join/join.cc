@@ -82,8 +82,9 @@ Result<JoinReport> run_join(const JoinOptions& options) {
   }
   report.kernel_symbols_used = symbolizer_options.use_kallsyms;
 
-  symbolize::Symbolizer symbolizer(info, symbolizer_options);
-  JoinHandler handler(**reader, symbolizer, options, span_loader.get());
+  binaries::BinaryTable binaries(symbolize::binary_options(symbolizer_options));
+  symbolize::Symbolizer symbolizer(binaries, symbolizer_options);
+  JoinHandler handler(**reader, binaries, symbolizer, options, span_loader.get());
   auto read = (*reader)->read_records(handler);
   if (!read) return std::unexpected(read.error());
   if (auto finished = handler.finish(); !finished) return std::unexpected(finished.error());
@@ -142,6 +143,7 @@ Result<JoinReport> run_join(const JoinOptions& options) {
   report.symbols = symbolizer.stats();
   report.stacks = handler.stack_stats();
   report.hottest = handler.hottest(options.hottest_count);
+  for (const std::string& warning : binaries.warnings()) report.warnings.push_back(warning);
   for (const std::string& warning : symbolizer.warnings()) report.warnings.push_back(warning);
   if (report.samples_other_events > 0) {
     report.warnings.push_back(fmt::format(

@@ -25,10 +25,12 @@ EventSummary describe_event(const perfdata::EventAttr& attr) {
 
 }  // namespace
 
-JoinHandler::JoinHandler(const perfdata::Reader& reader, symbolize::Symbolizer& symbolizer,
-                         const JoinOptions& options, SpanLoader* span_loader)
+JoinHandler::JoinHandler(const perfdata::Reader& reader, binaries::BinaryTable& binaries,
+                         symbolize::Symbolizer& symbolizer, const JoinOptions& options,
+                         SpanLoader* span_loader)
     : reader_(reader),
       processes_(reader.info().build_ids),
+      binaries_(binaries),
       symbolizer_(symbolizer),
       options_(options),
       span_loader_(span_loader) {}
@@ -43,8 +45,11 @@ void JoinHandler::on_sample(const perfdata::Sample& sample) {
     return;
   }
   stacks_->resolve(sample, location_ids_);
+  for (const stacks::NewLocation& added : stacks_->new_locations()) {
+    hot_functions_.add_location(added.id, *added.frames, added.address);
+  }
   int64_t period = static_cast<int64_t>(sample.period);
-  stacks_->hot_functions().add_stack(location_ids_, period);
+  hot_functions_.add_stack(location_ids_, period);
   threads_.insert(sample.tid);
   total_weight_ += period;
   ++samples_;
@@ -126,8 +131,8 @@ void JoinHandler::start_profile(const perfdata::EventAttr& attr) {
   builder_ = std::make_unique<profile::ProfileBuilder>(std::move(types), period_type,
                                                        static_cast<int64_t>(event_.period));
   builder_->add_comment(fmt::format("spanprof: event {}", event_.name));
-  stacks_ = std::make_unique<stacks::StackResolver>(processes_, symbolizer_, *builder_,
-                                                    options_.include_kernel_frames);
+  stacks_ = std::make_unique<stacks::StackResolver>(processes_, binaries_, symbolizer_,
+                                                    *builder_, options_.include_kernel_frames);
   labels_.resize(kBaseLabels);
   labels_[0].key = "pid";
   labels_[1].key = "tid";
@@ -146,7 +151,7 @@ void JoinHandler::start_profile(const perfdata::EventAttr& attr) {
 }
 
 std::vector<stacks::HotFunction> JoinHandler::hottest(size_t n) const {
-  return stacks_->hot_functions().top(n);
+  return hot_functions_.top(n);
 }
 
 std::optional<std::pair<uint64_t, uint64_t>> JoinHandler::time_range() const {

@@ -10,12 +10,14 @@
 #include <vector>
 
 #include "attribute/clock_alignment.h"
+#include "binaries/binary_table.h"
 #include "attribute/span_attribution.h"
 #include "join/join.h"
 #include "join/span_loader.h"
 #include "perfdata/reader.h"
 #include "process/process_table.h"
 #include "profile/profile_builder.h"
+#include "stacks/hot_functions.h"
 #include "stacks/stack_resolver.h"
 #include "symbolize/symbolizer.h"
 
@@ -25,8 +27,9 @@ class JoinHandler : public perfdata::RecordHandler {
  public:
   // span_loader: null without span files. While it still loads, samples are
   // symbolized and held back; they get their span labels once it is done.
-  JoinHandler(const perfdata::Reader& reader, symbolize::Symbolizer& symbolizer,
-              const JoinOptions& options, SpanLoader* span_loader);
+  JoinHandler(const perfdata::Reader& reader, binaries::BinaryTable& binaries,
+              symbolize::Symbolizer& symbolizer, const JoinOptions& options,
+              SpanLoader* span_loader);
 
   void on_mmap(const perfdata::Mmap& mmap) override { processes_.on_mmap(mmap); }
   void on_comm(const perfdata::Comm& comm) override { processes_.on_comm(comm); }
@@ -42,7 +45,7 @@ class JoinHandler : public perfdata::RecordHandler {
   profile::ProfileBuilder& builder() { return *builder_; }
   const perfdata::EventAttr& primary_attr() const { return *primary_attr_; }
   const process::ProcessTable& processes() const { return processes_; }
-  const stacks::StackStats& stack_stats() const { return stacks_->stats(); }
+  stacks::StackStats stack_stats() const { return stacks_->stats(); }
   std::vector<stacks::HotFunction> hottest(size_t n) const;
   uint64_t samples() const { return samples_; }
   int64_t total_weight() const { return total_weight_; }
@@ -73,6 +76,7 @@ class JoinHandler : public perfdata::RecordHandler {
 
   const perfdata::Reader& reader_;
   process::ProcessTable processes_;
+  binaries::BinaryTable& binaries_;
   symbolize::Symbolizer& symbolizer_;
   const JoinOptions& options_;
   SpanLoader* span_loader_;
@@ -89,6 +93,7 @@ class JoinHandler : public perfdata::RecordHandler {
   EventSummary event_;
   std::unique_ptr<profile::ProfileBuilder> builder_;
   std::unique_ptr<stacks::StackResolver> stacks_;
+  stacks::HotFunctions hot_functions_;
   std::vector<uint64_t> location_ids_;
   std::vector<profile::Label> labels_;
   std::unordered_set<uint32_t> threads_;

@@ -132,4 +132,14 @@ inline constexpr uint64_t kBuildIdFieldSize = 24;  // PERF_ALIGN(BUILD_ID_SIZE, 
 
 inline constexpr uint64_t align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
 
+// Callchain context markers (perf_event.h enum perf_callchain_context): a callchain entry
+// at or above kContextMax is no address but says which context the following frames are in.
+inline constexpr uint64_t kContextHypervisor = static_cast<uint64_t>(-32);
+inline constexpr uint64_t kContextKernel = static_cast<uint64_t>(-128);
+inline constexpr uint64_t kContextUser = static_cast<uint64_t>(-512);
+inline constexpr uint64_t kContextGuest = static_cast<uint64_t>(-2048);
+inline constexpr uint64_t kContextGuestKernel = static_cast<uint64_t>(-2176);
+inline constexpr uint64_t kContextGuestUser = static_cast<uint64_t>(-2560);
+inline constexpr uint64_t kContextMax = static_cast<uint64_t>(-4095);
+
 }  // namespace spanprof::perfdata::abi

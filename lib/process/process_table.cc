@@ -7,12 +7,11 @@
 #include <utility>
 
 #include "common/byte_reader.h"
+#include "perfdata/perf_abi.h"
 
 namespace spanprof::process {
 namespace {
 
-// perf_event.h: PERF_RECORD_MISC_MMAP_BUILD_ID, the MMAP2 union holds a build id.
-constexpr uint16_t kMiscMmapBuildId = 1u << 14;
 // perf synthesizes kernel maps with pid -1.
 constexpr uint32_t kKernelPid = std::numeric_limits<uint32_t>::max();
 // The kernel text map is "[kernel.kallsyms]_text"; the BUILD_ID feature names it "[kernel.kallsyms]".
@@ -63,7 +62,7 @@ void ProcessTable::on_mmap(const perfdata::Mmap& mmap) {
   mapping.kernel = is_kernel_mmap(mmap);
   // MMAP records are only written for executable maps; MMAP2 says so in prot.
   mapping.executable = mmap.is_mmap2 ? (mmap.prot & PROT_EXEC) != 0 : true;
-  if (mmap.is_mmap2 && (mmap.misc & kMiscMmapBuildId) && !mmap.build_id.empty()) {
+  if (mmap.is_mmap2 && (mmap.misc & perfdata::abi::kMiscMmapBuildId) && !mmap.build_id.empty()) {
     mapping.build_id = to_hex(mmap.build_id);
   } else {
     mapping.build_id = build_id_for(mapping.filename);

@@ -1,5 +1,6 @@
 // Which functions the samples spent their time in: self (leaf) and total
-// (anywhere on the stack, inlined frames included), for the terminal summary.
+// (anywhere on the stack, inlined frames included), for the terminal summary. Fed by the
+// join: each new location once (StackResolver::new_locations), then every sample's stack.
 #pragma once
 
 #include <cstdint>

@@ -1,20 +1,22 @@
-// Callchain -> pprof location ids.
+// A sample's stack as pprof location ids: the stages of the sample path, in order.
 //
-// Takes: a decoded sample, the process table at the sample's time, the
-// symbolizer and the profile builder. Gives: the sample's stack as location ids,
-// leaf first. Each distinct (mapping, address) is symbolized once; later
-// samples hit a hash map. Samples recorded with `--call-graph dwarf` get their
-// user frames from the DWARF unwinder; the kernel frames come from the callchain.
+// callchain -> frames (callchain_frames.h); for `--call-graph dwarf`, the user frames
+// unwound from the registers and stack copy with the binaries' CFI (lib/unwind); each
+// frame -> its mapping (lib/process) -> its binary (lib/binaries) -> its symbols
+// (lib/symbolize) -> a location id (location_table.h). Each distinct (mapping, address) is
+// symbolized once.
 #pragma once
 
 #include <cstdint>
-#include <unordered_map>
+#include <span>
 #include <vector>
 
+#include "binaries/binary_table.h"
 #include "perfdata/records.h"
 #include "process/process_table.h"
 #include "profile/profile_builder.h"
-#include "stacks/hot_functions.h"
+#include "stacks/callchain_frames.h"
+#include "stacks/location_table.h"
 #include "symbolize/symbolizer.h"
 #include "unwind/dwarf_unwinder.h"
 
@@ -22,49 +24,42 @@ namespace spanprof::stacks {
 
 struct StackStats {
   uint64_t frames = 0;
-  uint64_t kernel_frames = 0;
+  uint64_t kernel_frames = 0;           // distinct kernel locations
   uint64_t guest_frames_skipped = 0;
   uint64_t frames_without_mapping = 0;  // no mapping and no perf map: raw address
   uint64_t unique_locations = 0;
-  uint64_t truncated_stacks = 0;        // callchain hit the depth cap
+  uint64_t truncated_stacks = 0;        // the stack hit the depth cap
   unwind::UnwindStats unwind;           // dwarf captures only
 };
 
 class StackResolver {
  public:
-  StackResolver(const process::ProcessTable& processes, symbolize::Symbolizer& symbolizer,
-                profile::ProfileBuilder& builder, bool include_kernel = true);
+  StackResolver(const process::ProcessTable& processes, binaries::BinaryTable& binaries,
+                symbolize::Symbolizer& symbolizer, profile::ProfileBuilder& builder,
+                bool include_kernel = true);
 
   // Location ids of sample's stack, leaf first, into out (cleared first).
   void resolve(const perfdata::Sample& sample, std::vector<uint64_t>& out);
 
-  const StackStats& stats() const { return stats_; }
-  HotFunctions& hot_functions() { return hot_functions_; }
+  // The locations the last resolve() met for the first time.
+  std::span<const NewLocation> new_locations() const { return locations_.new_locations(); }
+
+  StackStats stats() const;
 
  private:
-  struct FrameKey {
-    const void* mapping;  // process::Mapping*, or nullptr for unmapped addresses
-    uint64_t address;
-    uint32_t pid;  // only for unmapped (JIT) addresses, else 0
-    bool operator==(const FrameKey&) const = default;
-  };
-  struct FrameKeyHash {
-    size_t operator()(const FrameKey& key) const;
-  };
-
-  uint64_t location_for(uint32_t pid, uint64_t ip, bool kernel, bool return_address);
-  uint64_t mapping_id_for(const process::Mapping* mapping, const symbolize::Frames& frames);
+  uint64_t location_of(uint32_t pid, const StackFrame& frame);
 
   const process::ProcessTable& processes_;
+  binaries::BinaryTable& binaries_;
   symbolize::Symbolizer& symbolizer_;
-  profile::ProfileBuilder& builder_;
-  bool include_kernel_;
-  std::unordered_map<FrameKey, uint64_t, FrameKeyHash> locations_;
-  std::unordered_map<const process::Mapping*, uint64_t> mapping_ids_;
+  CallchainFrames callchain_;
   unwind::DwarfUnwinder unwinder_;
+  LocationTable locations_;
+  std::vector<StackFrame> frames_;
   std::vector<uint64_t> unwound_pcs_;
-  StackStats stats_;
-  HotFunctions hot_functions_;
+  uint64_t frame_count_ = 0;
+  uint64_t kernel_locations_ = 0;
+  uint64_t unmapped_raw_locations_ = 0;
 };
 
 }  // namespace spanprof::stacks

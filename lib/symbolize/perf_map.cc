@@ -6,13 +6,6 @@
 
 namespace spanprof::symbolize {
 
-bool is_jit_mapping(const process::Mapping& mapping) {
-  std::string_view name = mapping.filename;
-  return name.empty() || name.starts_with("//anon") || name.starts_with("[anon") ||
-         name.starts_with("/memfd:") || name == "[heap]" || name == "[stack]" ||
-         name.starts_with("/tmp/perf-");
-}
-
 namespace {
 
 // One hex field followed by a space; advances text past both.

@@ -8,13 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "process/process_table.h"
-
 namespace spanprof::symbolize {
-
-// Mappings without a file behind them, where JIT code lives (named by perf maps, never
-// described by CFI): anonymous memory, memfd, heap, stack and perf's own map files.
-bool is_jit_mapping(const process::Mapping& mapping);
 
 class PerfMap {
  public:

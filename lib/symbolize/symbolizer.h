@@ -1,9 +1,9 @@
-// Symbolization with elfutils libdwfl, plus kallsyms and perf JIT maps.
+// Symbolization: libdwfl for binaries, kallsyms for the kernel, perf maps for JIT code.
 //
-// Takes: a Mapping and an address in the process. Gives: its frames, inlined
-// callers included. One libdwfl module per distinct binary, shared by every
-// process that maps it; results are cached per (binary, file address), so cost
-// grows with unique addresses, not with samples.
+// Takes: an address and what the earlier stages found for it: its mapping and the binary
+// behind it (lib/binaries), or the kernel, or the pid of JIT code. Gives: its frames,
+// inlined callers included. Results are cached per (binary, file offset), so cost grows
+// with unique addresses, not with samples.
 #pragma once
 
 #include <cstdint>
@@ -11,23 +11,27 @@
 #include <string>
 #include <vector>
 
-#include "perfdata/capture_info.h"
+#include "binaries/binary_table.h"
 #include "process/process_table.h"
 #include "symbolize/frame.h"
 
 namespace spanprof::symbolize {
 
-class ElfBinary;
-
 struct SymbolizerOptions {
   bool use_kallsyms = true;         // only when the capture is from this machine's running kernel
-  bool debuginfod = false;          // let libdwfl ask debuginfod servers (network)
-  std::string build_id_cache_dir;   // perf's cache, default $HOME/.debug
+  // For the binaries the symbolizer is handed (binaries::BinaryOptions, set up from these by
+  // the join): whether libdwfl may ask debuginfod servers (network), and perf's build-id cache.
+  bool debuginfod = false;
+  std::string build_id_cache_dir;   // default $HOME/.debug
   std::string kallsyms_path = "/proc/kallsyms";
   std::string perf_map_dir = "/tmp";  // where /tmp/perf-PID.map files live
 };
 
+// The binaries options these symbolizer options ask for.
+binaries::BinaryOptions binary_options(const SymbolizerOptions& options);
+
 struct SymbolizerStats {
+  // Of the binary table the symbolizer reads (binaries::BinaryStats), for the summary.
   uint64_t binaries_opened = 0;
   uint64_t binaries_missing = 0;       // file not found, not in the build-id cache either
   uint64_t binaries_mismatched = 0;    // file found but its build id differs: changed since recording
@@ -43,18 +47,16 @@ struct SymbolizerStats {
 
 class Symbolizer {
  public:
-  Symbolizer(const perfdata::CaptureInfo& capture, SymbolizerOptions options);
+  // binaries: where the binaries handed to symbolize() come from; it outlives the symbolizer.
+  Symbolizer(const binaries::BinaryTable& binaries, SymbolizerOptions options);
   ~Symbolizer();
   Symbolizer(const Symbolizer&) = delete;
   Symbolizer& operator=(const Symbolizer&) = delete;
 
-  // Frames for addr (a process address) inside mapping. lookup_addr is the
-  // address to look up: the IP for the interrupted frame, ip-1 for return addresses.
-  const Frames& symbolize(const process::Mapping& mapping, uint64_t lookup_addr);
-
-  // The binary behind a file mapping, opened (and checked against its build id) as for
-  // symbolize(); null when it is missing, changed or not a file. For unwinding.
-  ElfBinary* binary(const process::Mapping& mapping);
+  // Frames for lookup_addr (a process address) inside a file mapping whose binary is
+  // binary. lookup_addr is the IP for the interrupted frame, ip-1 for return addresses.
+  const Frames& symbolize(const process::Mapping& mapping, binaries::Binary& binary,
+                          uint64_t lookup_addr);
 
   // Kernel address, via kallsyms (when allowed).
   const Frames& symbolize_kernel(uint64_t lookup_addr);
@@ -62,10 +64,11 @@ class Symbolizer {
   // Address of pid outside any file mapping: looked up in perf-PID.map.
   const Frames& symbolize_jit(uint32_t pid, uint64_t lookup_addr);
 
-  // Warnings worth one line each (binary changed since recording, missing files).
+  // Warnings worth one line each (no kernel symbols, malformed perf maps). Those about
+  // binaries are the binary table's.
   const std::vector<std::string>& warnings() const;
 
-  const SymbolizerStats& stats() const;
+  SymbolizerStats stats() const;
 
  private:
   struct Impl;

@@ -4,20 +4,19 @@
 
 #include "common/byte_reader.h"
 #include "perfdata/perf_abi.h"
-#include "symbolize/perf_map.h"
 
 namespace spanprof::unwind {
 
 DwarfUnwinder::DwarfUnwinder(const process::ProcessTable& processes,
-                             symbolize::Symbolizer& symbolizer)
-    : processes_(processes), symbolizer_(symbolizer) {}
+                             binaries::BinaryTable& binaries)
+    : processes_(processes), binaries_(binaries) {}
 
 bool DwarfUnwinder::applies_to(const perfdata::EventAttr& attr) {
   return (attr.sample_type & perfdata::abi::kSampleRegsUser) != 0 &&
          (attr.sample_type & perfdata::abi::kSampleStackUser) != 0;
 }
 
-uint32_t DwarfUnwinder::rule_for(symbolize::ElfBinary& binary, uint64_t vaddr) {
+uint32_t DwarfUnwinder::rule_for(binaries::ElfFile& binary, uint64_t vaddr) {
   auto [it, inserted] = by_binary_.try_emplace({&binary, vaddr}, kNoCfi);
   if (!inserted) return it->second;
   Dwarf_Frame* frame = binary.call_frame(vaddr);
@@ -36,11 +35,12 @@ uint32_t DwarfUnwinder::rule_for(symbolize::ElfBinary& binary, uint64_t vaddr) {
 uint32_t DwarfUnwinder::code_for(const process::Mapping& mapping, uint64_t address) {
   auto [it, inserted] = by_mapping_.try_emplace({&mapping, address}, kNoBinary);
   if (!inserted) return it->second;
-  if (symbolize::is_jit_mapping(mapping)) {
+  if (binaries::is_jit_mapping(mapping)) {
     it->second = kJit;
     return it->second;
   }
-  symbolize::ElfBinary* binary = symbolizer_.binary(mapping);
+  // Kernel maps are never in a process's address space; checked all the same.
+  binaries::ElfFile* binary = mapping.kernel ? nullptr : binaries_.binary_of(mapping).elf.get();
   auto offset = address >= mapping.start ? checked_add(address - mapping.start, mapping.pgoff)
                                          : std::nullopt;
   if (binary == nullptr || !offset) return it->second;

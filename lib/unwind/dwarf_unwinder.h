@@ -1,7 +1,7 @@
 // DWARF unwinding of samples recorded with `perf record --call-graph dwarf`.
 //
 // Takes: a sample with its user registers (REGS_USER) and stack copy (STACK_USER),
-// the process table at the sample's time and the symbolizer's binaries. Gives: the
+// the process table at the sample's time and the binaries behind its mappings. Gives: the
 // user frames, the interrupted pc first, then return addresses (to be symbolized at
 // address - 1). Each binary's .eh_frame/.debug_frame is read through libdw; the rule
 // of each (binary, address) is evaluated once and kept, so time grows with unique
@@ -17,8 +17,7 @@
 
 #include "perfdata/records.h"
 #include "process/process_table.h"
-#include "symbolize/elf_binary.h"
-#include "symbolize/symbolizer.h"
+#include "binaries/binary_table.h"
 #include "unwind/unwind_rule.h"
 
 namespace spanprof::unwind {
@@ -47,7 +46,7 @@ class DwarfUnwinder {
   // Frames beyond this depth are dropped (perf's kernel.perf_event_max_stack is 127).
   static constexpr size_t kMaxDepth = 512;
 
-  DwarfUnwinder(const process::ProcessTable& processes, symbolize::Symbolizer& symbolizer);
+  DwarfUnwinder(const process::ProcessTable& processes, binaries::BinaryTable& binaries);
 
   // Whether samples of attr carry what unwinding needs (REGS_USER and STACK_USER).
   static bool applies_to(const perfdata::EventAttr& attr);
@@ -78,15 +77,15 @@ class DwarfUnwinder {
   };
 
   uint32_t code_for(const process::Mapping& mapping, uint64_t address);
-  uint32_t rule_for(symbolize::ElfBinary& binary, uint64_t vaddr);
+  uint32_t rule_for(binaries::ElfFile& binary, uint64_t vaddr);
   void count_stop(uint32_t code);
   void count_stop(StepError error);
 
   const process::ProcessTable& processes_;
-  symbolize::Symbolizer& symbolizer_;
+  binaries::BinaryTable& binaries_;
   RuleTable rules_;
   std::unordered_map<AddressKey<process::Mapping>, uint32_t, AddressKeyHash> by_mapping_;
-  std::unordered_map<AddressKey<symbolize::ElfBinary>, uint32_t, AddressKeyHash> by_binary_;
+  std::unordered_map<AddressKey<binaries::ElfFile>, uint32_t, AddressKeyHash> by_binary_;
   UnwindStats stats_;
 };
 

@@ -13,8 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "symbolize/build_id.h"
+#include "binaries/build_id.h"
 #include "symbolize/symbolizer.h"
+#include "symbolizer_setup.h"
 
 namespace spanprof::symbolize {
 namespace {
@@ -106,20 +107,19 @@ class FixtureTest : public ::testing::TestWithParam<const char*> {
   }
 
   // A return address is looked up at ip - 1, inside the call instruction.
-  const Frames& symbolize_return(Symbolizer& symbolizer, int slot) {
+  const Frames& symbolize_return(SymbolizerSetup& symbolizer, int slot) {
     uint64_t addr = library_->return_address[slot] - 1;
     process::Mapping mapping = mapping_of(addr);
     return symbolizer.symbolize(mapping, addr);
   }
 
-  perfdata::CaptureInfo capture_;
   std::unique_ptr<FixtureLibrary> library_;
   process::Mapping mapping_;
   std::map<std::string, int64_t> lines_ = marker_lines();
 };
 
 TEST_P(FixtureTest, PlainFunctionNameFileAndLine) {
-  Symbolizer symbolizer(capture_, {});
+  SymbolizerSetup symbolizer;
   const Frames& frames = symbolize_return(symbolizer, 0);
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(frames[0].function, "fixture_plain");
@@ -132,7 +132,7 @@ TEST_P(FixtureTest, PlainFunctionNameFileAndLine) {
 }
 
 TEST_P(FixtureTest, FunctionEntryFromDlsym) {
-  Symbolizer symbolizer(capture_, {});
+  SymbolizerSetup symbolizer;
   process::Mapping mapping = mapping_of(library_->plain_entry);
   const Frames& frames = symbolizer.symbolize(mapping, library_->plain_entry);
   ASSERT_EQ(frames.size(), 1u);
@@ -140,7 +140,7 @@ TEST_P(FixtureTest, FunctionEntryFromDlsym) {
 }
 
 TEST_P(FixtureTest, NamespacedFunctionIsDemangled) {
-  Symbolizer symbolizer(capture_, {});
+  SymbolizerSetup symbolizer;
   const Frames& frames = symbolize_return(symbolizer, 1);
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(frames[0].function, "demo::hash_block(unsigned long)");
@@ -149,7 +149,7 @@ TEST_P(FixtureTest, NamespacedFunctionIsDemangled) {
 }
 
 TEST_P(FixtureTest, InlinedHelperGivesTwoFramesInnermostFirst) {
-  Symbolizer symbolizer(capture_, {});
+  SymbolizerSetup symbolizer;
   const Frames& frames = symbolize_return(symbolizer, 2);
   ASSERT_EQ(frames.size(), 2u);
   EXPECT_NE(frames[0].function.find("inlined_helper"), std::string::npos) << frames[0].function;
@@ -163,7 +163,7 @@ TEST_P(FixtureTest, InlinedHelperGivesTwoFramesInnermostFirst) {
 }
 
 TEST_P(FixtureTest, RepeatedLookupsHitTheCache) {
-  Symbolizer symbolizer(capture_, {});
+  SymbolizerSetup symbolizer;
   const Frames& first = symbolize_return(symbolizer, 0);
   const Frames& second = symbolize_return(symbolizer, 0);
   EXPECT_EQ(&first, &second);
@@ -173,8 +173,8 @@ TEST_P(FixtureTest, RepeatedLookupsHitTheCache) {
 }
 
 TEST_P(FixtureTest, MatchingBuildIdIsAccepted) {
-  Symbolizer symbolizer(capture_, {});
-  std::string build_id = read_build_id(GetParam());
+  SymbolizerSetup symbolizer;
+  std::string build_id = binaries::read_build_id(GetParam());
   ASSERT_FALSE(build_id.empty());
   process::Mapping mapping = mapping_;
   mapping.build_id = build_id;
@@ -183,7 +183,7 @@ TEST_P(FixtureTest, MatchingBuildIdIsAccepted) {
 }
 
 TEST_P(FixtureTest, ChangedBinaryKeepsRawAddressesAndWarnsOnce) {
-  Symbolizer symbolizer(capture_, {.build_id_cache_dir = "/nonexistent-cache"});
+  SymbolizerSetup symbolizer({.build_id_cache_dir = "/nonexistent-cache"});
   process::Mapping mapping = mapping_;
   mapping.build_id = "00112233445566778899aabbccddeeff00112233";
   uint64_t addr = library_->return_address[0] - 1;
@@ -193,20 +193,20 @@ TEST_P(FixtureTest, ChangedBinaryKeepsRawAddressesAndWarnsOnce) {
   EXPECT_NE(symbolizer.warnings()[0].find("changed since recording"), std::string::npos)
       << symbolizer.warnings()[0];
   EXPECT_NE(symbolizer.warnings()[0].find(mapping.build_id), std::string::npos);
-  EXPECT_NE(symbolizer.warnings()[0].find(read_build_id(GetParam())), std::string::npos);
+  EXPECT_NE(symbolizer.warnings()[0].find(binaries::read_build_id(GetParam())), std::string::npos);
   EXPECT_EQ(symbolizer.stats().binaries_mismatched, 1u);
   EXPECT_EQ(symbolizer.stats().addresses_unsymbolized, 2u);
 }
 
 TEST_P(FixtureTest, BinaryFoundInBuildIdCache) {
   fs::path cache = fs::temp_directory_path() / ("spanprof-cache-" + std::to_string(getpid()));
-  std::string build_id = read_build_id(GetParam());
+  std::string build_id = binaries::read_build_id(GetParam());
   ASSERT_FALSE(build_id.empty());
-  fs::path entry = build_id_cache_path(cache.string(), build_id);
+  fs::path entry = binaries::build_id_cache_path(cache.string(), build_id);
   fs::create_directories(entry.parent_path());
   fs::create_symlink(fs::canonical(GetParam()), entry);
 
-  Symbolizer symbolizer(capture_, {.build_id_cache_dir = cache.string()});
+  SymbolizerSetup symbolizer({.build_id_cache_dir = cache.string()});
   process::Mapping mapping = mapping_;
   mapping.filename = "/nonexistent/dir/libsymfixture.so";
   mapping.build_id = build_id;
@@ -223,7 +223,7 @@ TEST_P(FixtureTest, SymbolTableOnlyBinaryGivesNamesWithoutLines) {
   std::string command = "objcopy --strip-debug '" + std::string(GetParam()) + "' '" +
                         stripped.string() + "'";
   if (std::system(command.c_str()) != 0) GTEST_SKIP() << "objcopy not available";
-  Symbolizer symbolizer(capture_, {});
+  SymbolizerSetup symbolizer;
   process::Mapping mapping = mapping_;
   mapping.filename = stripped.string();
   Frames plain = symbolizer.symbolize(mapping, library_->return_address[0] - 1);
@@ -253,7 +253,7 @@ TEST_P(FixtureTest, SeparateDebugInfoFoundThroughDebuglink) {
     fs::remove_all(dir);
     GTEST_SKIP() << "objcopy not available";
   }
-  Symbolizer symbolizer(capture_, {});
+  SymbolizerSetup symbolizer;
   process::Mapping mapping = mapping_;
   mapping.filename = stripped.string();
   Frames frames = symbolizer.symbolize(mapping, library_->return_address[2] - 1);
@@ -284,7 +284,7 @@ INSTANTIATE_TEST_SUITE_P(Linkers, FixtureTest, ::testing::ValuesIn(fixture_paths
                          });
 
 TEST(Symbolizer, MissingBinaryWarnsOnce) {
-  Symbolizer symbolizer(perfdata::CaptureInfo{}, {.build_id_cache_dir = "/nonexistent-cache"});
+  SymbolizerSetup symbolizer({.build_id_cache_dir = "/nonexistent-cache"});
   process::Mapping mapping{.start = 0x1000, .end = 0x2000, .pgoff = 0,
                            .filename = "/nonexistent/libgone.so", .build_id = "abcdef0123",
                            .kernel = false, .executable = true};
@@ -297,7 +297,7 @@ TEST(Symbolizer, MissingBinaryWarnsOnce) {
 }
 
 TEST(Symbolizer, PseudoFilesAreNotReportedMissing) {
-  Symbolizer symbolizer(perfdata::CaptureInfo{}, {.build_id_cache_dir = "/nonexistent-cache"});
+  SymbolizerSetup symbolizer({.build_id_cache_dir = "/nonexistent-cache"});
   for (const char* name : {"[vdso]", "//anon", "[heap]", ""}) {
     process::Mapping mapping{.start = 0x1000, .end = 0x2000, .pgoff = 0, .filename = name,
                              .build_id = "", .kernel = false, .executable = true};
@@ -307,24 +307,12 @@ TEST(Symbolizer, PseudoFilesAreNotReportedMissing) {
   EXPECT_EQ(symbolizer.stats().binaries_missing, 0u);
 }
 
-TEST(Symbolizer, DebuginfodUrlsRemovedUnlessAllowed) {
-  setenv("DEBUGINFOD_URLS", "http://debuginfod.invalid", 1);
-  {
-    SymbolizerOptions options;
-    options.debuginfod = true;
-    Symbolizer allowed(perfdata::CaptureInfo{}, options);
-  }
-  EXPECT_NE(std::getenv("DEBUGINFOD_URLS"), nullptr);
-  { Symbolizer offline(perfdata::CaptureInfo{}, {}); }
-  EXPECT_EQ(std::getenv("DEBUGINFOD_URLS"), nullptr);
-}
-
 // Cost per unique address on a larger binary: this test executable, built with -g.
 TEST(Symbolizer, CostPerUniqueAddress) {
   uint64_t here = reinterpret_cast<uint64_t>(&marker_lines);
   process::Mapping mapping = mapping_of(here);
   ASSERT_TRUE(mapping.executable);
-  Symbolizer symbolizer(perfdata::CaptureInfo{}, {});
+  SymbolizerSetup symbolizer;
   constexpr int kAddresses = 20000;
   uint64_t span = mapping.end - mapping.start;
   uint64_t step = std::max<uint64_t>(1, span / kAddresses);
@@ -333,7 +321,7 @@ TEST(Symbolizer, CostPerUniqueAddress) {
     symbolizer.symbolize(mapping, addr);
   }
   auto elapsed = std::chrono::steady_clock::now() - begin;
-  const SymbolizerStats& stats = symbolizer.stats();
+  const SymbolizerStats stats = symbolizer.stats();
   uint64_t unique = stats.addresses_symbolized + stats.addresses_unsymbolized;
   double us = std::chrono::duration<double, std::micro>(elapsed).count() / double(unique);
   std::printf("[ cost     ] %llu unique addresses (%llu named, %llu inlined frames), %.2f us each\n",

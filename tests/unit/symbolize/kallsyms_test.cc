@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "symbolize/symbolizer.h"
+#include "symbolizer_setup.h"
 
 namespace spanprof::symbolize {
 namespace {
@@ -43,18 +44,14 @@ TEST(Kallsyms, SymbolizerLoadsKallsymsLazilyFromOptionPath) {
   std::ofstream(path) << kKallsyms;
   SymbolizerOptions options;
   options.kallsyms_path = path.string();
-  Symbolizer symbolizer(perfdata::CaptureInfo{}, options);
+  SymbolizerSetup symbolizer(options);
   const Frames& frames = symbolizer.symbolize_kernel(0xffffffff81001010u);
   std::filesystem::remove(path);
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(frames[0].function, "do_syscall_64");
   EXPECT_EQ(frames[0].line, 0);
 
-  process::Mapping kernel_text{.start = 0xffffffff81000000u, .end = ~0ull,
-                               .pgoff = 0xffffffff81000000u,
-                               .filename = "[kernel.kallsyms]_text", .build_id = "",
-                               .kernel = true, .executable = true};
-  EXPECT_EQ(symbolizer.symbolize(kernel_text, 0xffffffff81002004u)[0].function, "__schedule");
+  EXPECT_EQ(symbolizer.symbolize_kernel(0xffffffff81002004u)[0].function, "__schedule");
   EXPECT_TRUE(symbolizer.symbolize_kernel(0x1000).empty());
   EXPECT_EQ(symbolizer.stats().kernel_addresses, 3u);
   EXPECT_EQ(symbolizer.stats().addresses_symbolized, 2u);
@@ -65,12 +62,12 @@ TEST(Kallsyms, DisabledOrUnreadableKallsymsGiveEmptyFrames) {
   SymbolizerOptions options;
   options.kallsyms_path = "/nonexistent/kallsyms";
   options.use_kallsyms = false;
-  Symbolizer disabled(perfdata::CaptureInfo{}, options);
+  SymbolizerSetup disabled(options);
   EXPECT_TRUE(disabled.symbolize_kernel(0xffffffff81001010u).empty());
   EXPECT_TRUE(disabled.warnings().empty());
 
   options.use_kallsyms = true;
-  Symbolizer unreadable(perfdata::CaptureInfo{}, options);
+  SymbolizerSetup unreadable(options);
   EXPECT_TRUE(unreadable.symbolize_kernel(0xffffffff81001010u).empty());
   EXPECT_TRUE(unreadable.symbolize_kernel(0xffffffff81001020u).empty());
   EXPECT_EQ(unreadable.warnings().size(), 1u);

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "symbolize/symbolizer.h"
+#include "symbolizer_setup.h"
 
 namespace spanprof::symbolize {
 namespace {
@@ -51,7 +52,7 @@ TEST(PerfMap, SymbolizerReadsPerfPidMapFromDirectory) {
 
   SymbolizerOptions options;
   options.perf_map_dir = dir.string();
-  Symbolizer symbolizer(perfdata::CaptureInfo{}, options);
+  SymbolizerSetup symbolizer(options);
   const Frames& frames = symbolizer.symbolize_jit(4242, 0xab010);
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(frames[0].function, "jitted_fn(int)");

@@ -16,6 +16,7 @@
 
 #include "fixture.h"
 #include "perfdata/perf_abi.h"
+#include "symbolize/symbolizer.h"
 #include "unwind/dwarf_unwinder.h"
 
 namespace spanprof::unwind {
@@ -85,7 +86,8 @@ class DwarfUnwinderTest : public ::testing::Test {
       uint64_t lookup = i == 0 ? pcs[i] : pcs[i] - 1;
       const process::Mapping* mapping = processes_.find_user_mapping(pid_, lookup);
       const symbolize::Frames* frames =
-          mapping ? &symbolizer_.symbolize(*mapping, lookup) : nullptr;
+          mapping ? &symbolizer_.symbolize(*mapping, binaries_.binary_of(*mapping), lookup)
+                  : nullptr;
       names.push_back(frames && !frames->empty() ? frames->back().function : "?");
     }
     return names;
@@ -102,9 +104,9 @@ class DwarfUnwinderTest : public ::testing::Test {
   perfdata::EventAttr attr_;
   std::vector<uint64_t> regs_;
   process::ProcessTable processes_;
-  perfdata::CaptureInfo info_;
-  symbolize::Symbolizer symbolizer_{info_, options()};
-  DwarfUnwinder unwinder_{processes_, symbolizer_};
+  binaries::BinaryTable binaries_{symbolize::binary_options(options())};
+  symbolize::Symbolizer symbolizer_{binaries_, options()};
+  DwarfUnwinder unwinder_{processes_, binaries_};
 };
 
 TEST_F(DwarfUnwinderTest, UnwindsThroughFunctionsWithoutFramePointers) {
@@ -281,8 +283,9 @@ TEST_F(DwarfUnwinderTest, UnwindsOutOfTheVdso) {
   if (clock_gettime == 0) GTEST_SKIP() << "no vDSO with __vdso_clock_gettime";
   symbolize::SymbolizerOptions same_kernel = options();
   same_kernel.use_kallsyms = true;  // the capture is of this kernel: its vDSO is ours
-  symbolize::Symbolizer symbolizer(info_, same_kernel);
-  DwarfUnwinder unwinder(processes_, symbolizer);
+  binaries::BinaryTable binaries(symbolize::binary_options(same_kernel));
+  symbolize::Symbolizer symbolizer(binaries, same_kernel);
+  DwarfUnwinder unwinder(processes_, binaries);
 
   // As if the leaf had just called clock_gettime: the return address on top of its stack.
   uint64_t return_address = capture_->perf_regs[8];
@@ -305,7 +308,8 @@ TEST_F(DwarfUnwinderTest, UnwindsOutOfTheVdso) {
   EXPECT_EQ(unwinder.stats().stop_no_binary, 0u);
   const process::Mapping* vdso = processes_.find_user_mapping(pid_, clock_gettime);
   ASSERT_NE(vdso, nullptr);
-  const symbolize::Frames& frames = symbolizer.symbolize(*vdso, clock_gettime);
+  const symbolize::Frames& frames =
+      symbolizer.symbolize(*vdso, binaries.binary_of(*vdso), clock_gettime);
   ASSERT_FALSE(frames.empty());
   EXPECT_NE(frames.back().function.find("clock_gettime"), std::string::npos);
 }

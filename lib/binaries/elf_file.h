@@ -1,4 +1,5 @@
-// One binary (executable or shared library) opened with libdwfl, and address lookup in it.
+// One binary (executable or shared library) opened with libdwfl: its load segments and its
+// call frame information. Symbolization reads the same libdwfl module (symbolize/binary_symbols.h).
 //
 // Each binary gets its own Dwfl, reported at base 0, so module addresses are the ELF's own
 // virtual addresses; every process that maps the binary shares it. Process addresses are
@@ -15,12 +16,8 @@
 #include <vector>
 
 #include "common/result.h"
-#include "symbolize/cu_ranges.h"
-#include "symbolize/frame.h"
-#include "symbolize/inline_frames.h"
-#include "symbolize/symbol_table.h"
 
-namespace spanprof::symbolize {
+namespace spanprof::binaries {
 
 struct LoadSegment {
   uint64_t offset = 0;  // p_offset
@@ -34,47 +31,41 @@ struct LoadSegment {
 std::optional<uint64_t> file_offset_to_vaddr(std::span<const LoadSegment> segments,
                                              uint64_t offset);
 
-class ElfBinary {
+// Whether libdwfl may ask the debuginfod servers of DEBUGINFOD_URLS for separate debug
+// info the machine lacks. Off, its lookups stay on local disk.
+enum class Debuginfod : bool { kOff, kOn };
+
+class ElfFile {
  public:
-  static Result<std::unique_ptr<ElfBinary>> open(const std::string& path);
-  ~ElfBinary();
-  ElfBinary(const ElfBinary&) = delete;
-  ElfBinary& operator=(const ElfBinary&) = delete;
+  static Result<std::unique_ptr<ElfFile>> open(const std::string& path, Debuginfod debuginfod);
+  ~ElfFile();
+  ElfFile(const ElfFile&) = delete;
+  ElfFile& operator=(const ElfFile&) = delete;
 
   std::optional<uint64_t> vaddr_of_file_offset(uint64_t offset) const {
     return file_offset_to_vaddr(segments_, offset);
   }
 
-  // Frames at an ELF virtual address, innermost first; empty when nothing names it.
-  // Uses DWARF (separate debug info found by libdwfl included) and falls back to the
-  // symbol table for the function name.
-  Frames symbolize(uint64_t vaddr);
-
   const std::string& path() const { return path_; }
+
+  // The libdwfl module, reported at base 0 (bias 0): its addresses are ELF virtual
+  // addresses. Its DWARF (separate debug info included) is found on first use.
+  Dwfl_Module* module() const { return module_; }
 
   // The call frame information for an ELF virtual address: .eh_frame first, then
   // .debug_frame (separate debug info included). Null when neither covers it. The
   // caller owns the result and releases it with free(); it stays valid while this
-  // binary lives.
+  // file lives.
   Dwarf_Frame* call_frame(uint64_t vaddr);
 
  private:
-  ElfBinary(std::string path, Dwfl* dwfl, Dwfl_Module* module)
+  ElfFile(std::string path, Dwfl* dwfl, Dwfl_Module* module)
       : path_(std::move(path)), dwfl_(dwfl), module_(module) {}
-
-  // The CU DIE holding vaddr (in storage when found by the fallback index), with its bias.
-  Dwarf_Die* cu_of(uint64_t vaddr, Dwarf_Die& storage, Dwarf_Addr& bias);
 
   std::string path_;
   Dwfl* dwfl_ = nullptr;
   Dwfl_Module* module_ = nullptr;
   std::vector<LoadSegment> segments_;
-  InlineScopes scopes_;
-  DemangleCache names_;
-  SourcePaths paths_;
-  std::optional<CuRanges> cu_ranges_;  // built on the first address .debug_aranges misses
-  Dwarf_Addr dwarf_bias_ = 0;
-  std::optional<SymbolTable> symbols_;  // built on the first address DWARF cannot name
   struct CfiSource {
     Dwarf_CFI* cfi = nullptr;
     Dwarf_Addr bias = 0;
@@ -84,4 +75,4 @@ class ElfBinary {
   CfiSource debug_cfi_;  // fetched only when .eh_frame misses an address
 };
 
-}  // namespace spanprof::symbolize
+}  // namespace spanprof::binaries

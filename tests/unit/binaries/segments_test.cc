@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "symbolize/elf_binary.h"
+#include "binaries/elf_file.h"
 
-namespace spanprof::symbolize {
+namespace spanprof::binaries {
 namespace {
 
 TEST(Segments, FileOffsetToVaddrWhenVaddrEqualsOffset) {
@@ -30,7 +30,7 @@ TEST(Segments, ExecutableAtFixedAddress) {
 
 #ifdef FIXTURE_LLD
 TEST(Segments, LldFixtureReallyHasVaddrDifferentFromOffset) {
-  auto binary = ElfBinary::open(FIXTURE_LLD);
+  auto binary = ElfFile::open(FIXTURE_LLD, Debuginfod::kOff);
   ASSERT_TRUE(binary.has_value()) << binary.error().to_string();
   // Some file offset must map to a different address, or the lld tests prove nothing.
   bool differs = false;
@@ -43,4 +43,4 @@ TEST(Segments, LldFixtureReallyHasVaddrDifferentFromOffset) {
 #endif
 
 }  // namespace
-}  // namespace spanprof::symbolize
+}  // namespace spanprof::binaries

@@ -1,4 +1,4 @@
-#include "symbolize/build_id.h"
+#include "binaries/build_id.h"
 
 #include <elfutils/libdwelf.h>
 #include <fcntl.h>
@@ -7,7 +7,7 @@
 
 #include <cstdlib>
 
-namespace spanprof::symbolize {
+namespace spanprof::binaries {
 
 std::string read_build_id(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -46,4 +46,4 @@ std::string default_build_id_cache_dir() {
   return std::string(home) + "/.debug";
 }
 
-}  // namespace spanprof::symbolize
+}  // namespace spanprof::binaries

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-namespace spanprof::symbolize {
+namespace spanprof::binaries {
 
 // The NT_GNU_BUILD_ID note of the ELF file at path, as lowercase hex; "" when the file
 // cannot be read or has no build id.
@@ -17,4 +17,4 @@ std::string build_id_cache_path(std::string_view cache_dir, std::string_view bui
 // The cache dir perf uses by default: $HOME/.debug ("" without HOME).
 std::string default_build_id_cache_dir();
 
-}  // namespace spanprof::symbolize
+}  // namespace spanprof::binaries

@@ -10,7 +10,7 @@
 #include <string>
 #include <utility>
 
-namespace spanprof::symbolize {
+namespace spanprof::binaries {
 
 class OwnVdso {
  public:
@@ -36,4 +36,4 @@ class OwnVdso {
   std::string path_;
 };
 
-}  // namespace spanprof::symbolize
+}  // namespace spanprof::binaries

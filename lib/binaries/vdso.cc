@@ -1,4 +1,4 @@
-#include "symbolize/vdso.h"
+#include "binaries/vdso.h"
 
 #include <sys/auxv.h>
 #include <sys/mman.h>
@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string_view>
 
-namespace spanprof::symbolize {
+namespace spanprof::binaries {
 namespace {
 
 // The size of this process's [vdso] mapping starting at base, from /proc/self/maps.
@@ -50,4 +50,4 @@ OwnVdso::~OwnVdso() {
   if (fd_ >= 0) close(fd_);
 }
 
-}  // namespace spanprof::symbolize
+}  // namespace spanprof::binaries
