@@ -71,10 +71,12 @@ Result<JoinReport> run_join(const JoinOptions& options) {
       // HOSTNAME and OSRELEASE are known at open, in pipe mode too.
       if (auto why_not = why_not_this_kernel(info)) {
         symbolizer_options.use_kallsyms = false;
-        report.warnings.push_back(
+        report.warnings.push_back(Warning{
+            WarningKind::kSymbols,
             "kernel symbols not used (--kernel-symbols auto): " + *why_not +
-            "; kernel and vDSO frames keep raw addresses (--kernel-symbols always uses this "
-            "machine's)");
+                "; kernel and vDSO frames keep raw addresses (--kernel-symbols always uses this "
+                "machine's)",
+            ""});
       } else {
         symbolizer_options.use_kallsyms = true;
       }
@@ -89,14 +91,23 @@ Result<JoinReport> run_join(const JoinOptions& options) {
   if (!read) return std::unexpected(read.error());
   if (auto finished = handler.finish(); !finished) return std::unexpected(finished.error());
   report.read = *read;
-  for (const std::string& warning : options.input_warnings) report.warnings.push_back(warning);
-  for (const std::string& warning : info.warnings) report.warnings.push_back(warning);
-  if (read->damage) report.warnings.push_back(read->damage->to_string());
+  for (const std::string& warning : options.input_warnings) {
+    report.warnings.push_back(Warning{WarningKind::kCapture, warning, ""});
+  }
+  // The reader's header warnings are rendered Errors; their where is in the text.
+  for (const std::string& warning : info.warnings) {
+    report.warnings.push_back(Warning{WarningKind::kPerfHeader, warning, ""});
+  }
+  if (read->damage) {
+    report.warnings.push_back(Warning::from_error(WarningKind::kDamage, *read->damage));
+  }
   if (!info.clock_data && options.fallback_clock && handler.primary_attr().use_clockid() &&
       static_cast<int32_t>(options.fallback_clock->clockid) == handler.primary_attr().clockid) {
-    report.warnings.push_back(
+    report.warnings.push_back(Warning{
+        WarningKind::kClock,
         "perf.data has no CLOCK_DATA (the capture was cut short?): sample times were put on the "
-        "wall clock with capture.json's clock reading instead");
+        "wall clock with capture.json's clock reading instead",
+        ""});
   }
 
   if (!handler.has_profile()) {
@@ -137,18 +148,26 @@ Result<JoinReport> run_join(const JoinOptions& options) {
   report.samples = handler.samples();
   report.total_weight = handler.total_weight();
   report.samples_other_events = handler.samples_other_events();
-  report.distinct_stacks = builder.sample_count();
+  report.pprof_samples = builder.sample_count();
+  report.unique_stacks = builder.stack_count();
   report.threads = handler.threads();
   report.processes = handler.processes().stats();
   report.symbols = symbolizer.stats();
   report.stacks = handler.stack_stats();
   report.hottest = handler.hottest(options.hottest_count);
-  for (const std::string& warning : binaries.warnings()) report.warnings.push_back(warning);
-  for (const std::string& warning : symbolizer.warnings()) report.warnings.push_back(warning);
+  // The binaries' and the symbolizer's warnings are one-line texts naming their file.
+  for (const std::string& warning : binaries.warnings()) {
+    report.warnings.push_back(Warning{WarningKind::kSymbols, warning, ""});
+  }
+  for (const std::string& warning : symbolizer.warnings()) {
+    report.warnings.push_back(Warning{WarningKind::kSymbols, warning, ""});
+  }
   if (report.samples_other_events > 0) {
-    report.warnings.push_back(fmt::format(
-        "{} samples of other events were left out: the profile holds {} only",
-        report.samples_other_events, report.event.name));
+    report.warnings.push_back(Warning{
+        WarningKind::kOtherEvents,
+        fmt::format("{} samples of other events were left out: the profile holds {} only",
+                    report.samples_other_events, report.event.name),
+        ""});
   }
   if (!options.summary_path.empty()) {
     if (auto written = write_summary_json(report, options.summary_path); !written) {

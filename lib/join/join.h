@@ -15,6 +15,7 @@
 #include "attribute/span_index.h"
 #include "attribute/span_tree.h"
 #include "common/result.h"
+#include "common/warning.h"
 #include "perfdata/reader.h"
 #include "process/process_table.h"
 #include "profile/profile_builder.h"
@@ -92,7 +93,8 @@ struct JoinReport {
   uint64_t samples = 0;          // samples written to the profile
   int64_t total_weight = 0;      // sum of sample values in the event's unit
   uint64_t samples_other_events = 0;  // samples of a second event, not in the profile
-  uint64_t distinct_stacks = 0;  // pprof samples after merging
+  uint64_t pprof_samples = 0;    // pprof samples after merging: distinct (stack, label set) pairs
+  uint64_t unique_stacks = 0;    // distinct location sequences among them, whatever their labels
   uint64_t threads = 0;
   std::optional<int64_t> start_unix_ns;  // when the capture has clock data
   int64_t duration_ns = 0;
@@ -103,7 +105,7 @@ struct JoinReport {
   stacks::StackStats stacks;
   std::vector<stacks::HotFunction> hottest;  // by self weight, in the event's unit
   std::optional<SpanReport> spans;
-  std::vector<std::string> warnings;  // one line each
+  std::vector<Warning> warnings;
 };
 
 // Errors: the capture cannot be opened or holds nothing usable (no samples), a

@@ -1,8 +1,10 @@
 #include "profile/profile_builder.h"
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/durable_file.h"
 #include "pprof.pb.h"
@@ -221,6 +223,24 @@ void ProfileBuilder::add_comment(std::string_view comment) {
 }
 
 uint64_t ProfileBuilder::sample_count() const { return impl_->sample_keys.size(); }
+uint64_t ProfileBuilder::stack_count() const {
+  // A key starts with [n_locations, location ids...]: that prefix is the stack.
+  // The keys live in sample_index, so views into them stay valid here.
+  struct PrefixHash {
+    size_t operator()(std::span<const uint64_t> words) const { return hash_words(words); }
+  };
+  struct PrefixEqual {
+    bool operator()(std::span<const uint64_t> a, std::span<const uint64_t> b) const {
+      return std::ranges::equal(a, b);
+    }
+  };
+  std::unordered_set<std::span<const uint64_t>, PrefixHash, PrefixEqual> stacks;
+  stacks.reserve(impl_->sample_keys.size());
+  for (const std::vector<uint64_t>* key : impl_->sample_keys) {
+    stacks.insert(std::span<const uint64_t>(key->data(), 1 + (*key)[0]));
+  }
+  return stacks.size();
+}
 uint64_t ProfileBuilder::location_count() const { return impl_->locations.size(); }
 uint64_t ProfileBuilder::function_count() const { return impl_->functions.size(); }
 

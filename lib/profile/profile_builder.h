@@ -68,6 +68,9 @@ class ProfileBuilder {
   void add_comment(std::string_view comment);
 
   uint64_t sample_count() const;    // distinct samples after merging
+  // Distinct location sequences among the samples, whatever their labels.
+  // Walks every sample: call once, after the last add_sample.
+  uint64_t stack_count() const;
   uint64_t location_count() const;
   uint64_t function_count() const;
 

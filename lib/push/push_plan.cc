@@ -211,7 +211,7 @@ Result<ShapeReport> shape_capture(const std::string& dir, const ShapeOptions& op
   if (!joined) return std::unexpected(joined.error());
 
   ShapeReport report;
-  report.warnings = joined->warnings;
+  for (const Warning& warning : joined->warnings) report.warnings.push_back(warning.to_string());
   if (joined->spans && joined->spans->join_error) {
     report.warnings.push_back(joined->spans->join_error->to_string());
   }

@@ -1,0 +1,200 @@
+#include "join/report_counters.h"
+
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "unwind/dwarf_unwinder.h"
+
+namespace spanprof::join {
+
+namespace {
+
+using enum CounterSection;
+using enum CounterDisplay;
+
+const SpanReport& spans_of(const JoinReport& report) {
+  static const SpanReport kNone;
+  return report.spans ? *report.spans : kNone;
+}
+
+std::vector<ReportCounter> loss_counters() {
+  return {
+      {"lost_events", kLosses, kAlways, "lost",
+       "events (perf ring buffer overflow: PERF_RECORD_LOST; try a lower -F or larger -m)",
+       [](const JoinReport& r) { return r.read.lost_events; }},
+      {"lost_samples", kLosses, kAlways, "lost", "samples (PERF_RECORD_LOST_SAMPLES)",
+       [](const JoinReport& r) { return r.read.lost_samples; }},
+      {"samples_without_event", kLosses, kAlways, "lost", "samples whose event id matched no event",
+       [](const JoinReport& r) { return r.read.samples_without_attr; }},
+      // The terminal shows it as a warning (kOtherEvents), which push reports too.
+      {"samples_other_events", kLosses, kJsonOnly, "", "",
+       [](const JoinReport& r) { return r.samples_other_events; }},
+      {"undecodable_records", kLosses, kAlways, "lost", "records that did not decode",
+       [](const JoinReport& r) { return r.read.undecodable_records; }},
+      {"skipped_records", kLosses, kUnlessQuiet, "skipped", "records of types spanprof does not use",
+       [](const JoinReport& r) { return r.read.skipped_records; }},
+      {"ordering_overflows", kLosses, kAlways, "lost",
+       "ordering-buffer overflows (records may be slightly out of order)",
+       [](const JoinReport& r) { return r.read.forced_flushes; }},
+      // The stack resolver's frame cap is private to lib/stacks/stack_resolver.cc.
+      {"truncated_stacks", kLosses, kAlways, "lost",
+       "stacks cut at the frame cap (a corrupt or runaway-recursive callchain)",
+       [](const JoinReport& r) { return r.stacks.truncated_stacks; }},
+      {"guest_frames_skipped", kLosses, kAlways, "lost", "guest (VM) frames skipped",
+       [](const JoinReport& r) { return r.stacks.guest_frames_skipped; }},
+      {"binaries_missing", kLosses, kAlways, "lost",
+       "binaries not found: their frames keep raw addresses",
+       [](const JoinReport& r) { return r.symbols.binaries_missing; }},
+      {"binaries_changed", kLosses, kAlways, "lost",
+       "binaries changed since recording: their frames keep raw addresses",
+       [](const JoinReport& r) { return r.symbols.binaries_mismatched; }},
+      {"addresses_unsymbolized", kLosses, kAlways, "symbols",
+       "unique addresses left unsymbolized (raw addresses in the profile)",
+       [](const JoinReport& r) { return r.symbols.addresses_unsymbolized; }},
+      {"frames_outside_mappings", kLosses, kAlways, "symbols",
+       "unique frame addresses outside every mapping and perf map (JIT code without a map, or a "
+       "broken frame chain)",
+       [](const JoinReport& r) { return r.stacks.frames_without_mapping; }},
+      {"processes_without_perf_map", kLosses, kAlways, "symbols",
+       "processes with such frames and no /tmp/perf-PID.map",
+       [](const JoinReport& r) { return r.symbols.perf_maps_missing; }},
+      {"perf_map_bad_lines", kLosses, kAlways, "symbols", "malformed perf-PID.map lines skipped",
+       [](const JoinReport& r) { return r.symbols.perf_map_bad_lines; }},
+  };
+}
+
+std::vector<ReportCounter> unwind_counters() {
+  return {
+      {"samples", kUnwind, kJsonOnly, "", "",
+       [](const JoinReport& r) { return r.stacks.unwind.samples; }},
+      {"samples_without_registers", kUnwind, kAlways, "unwind",
+       "samples without user registers kept only their sampled address",
+       [](const JoinReport& r) { return r.stacks.unwind.samples_without_registers; }},
+      {"samples_other_arch", kUnwind, kAlways, "unwind",
+       "samples not unwound: only x86_64 is unwound (32-bit or other CPU)",
+       [](const JoinReport& r) { return r.stacks.unwind.samples_other_arch; }},
+      {"frames", kUnwind, kJsonOnly, "", "",
+       [](const JoinReport& r) { return r.stacks.unwind.frames; }},
+      {"cfi_rules", kUnwind, kJsonOnly, "", "",
+       [](const JoinReport& r) { return r.stacks.unwind.rules; }},
+  };
+}
+
+std::vector<ReportCounter> unwind_stop_counters() {
+  constexpr std::string_view kEarly = "stacks stopped early: ";
+  return {
+      // The clean end of an unwind, not a loss.
+      {"end_of_stack", kUnwindStops, kJsonOnly, "", "",
+       [](const JoinReport& r) { return r.stacks.unwind.end_of_stack; }},
+      {"no_mapping", kUnwindStops, kAlways, "unwind",
+       fmt::format("{}address outside every mapping", kEarly),
+       [](const JoinReport& r) { return r.stacks.unwind.stop_no_mapping; }},
+      {"jit", kUnwindStops, kAlways, "unwind", fmt::format("{}JIT or anonymous code", kEarly),
+       [](const JoinReport& r) { return r.stacks.unwind.stop_jit; }},
+      {"no_binary", kUnwindStops, kAlways, "unwind",
+       fmt::format("{}binary missing, changed or not a file ([vdso] of another kernel)", kEarly),
+       [](const JoinReport& r) { return r.stacks.unwind.stop_no_binary; }},
+      {"no_cfi", kUnwindStops, kAlways, "unwind",
+       fmt::format("{}no .eh_frame/.debug_frame for the address", kEarly),
+       [](const JoinReport& r) { return r.stacks.unwind.stop_no_cfi; }},
+      {"stack_copy_exhausted", kUnwindStops, kAlways, "unwind",
+       fmt::format("{}the stack copy ended (record with a larger --call-graph dwarf,SIZE)", kEarly),
+       [](const JoinReport& r) { return r.stacks.unwind.stop_stack_exhausted; }},
+      {"missing_register", kUnwindStops, kAlways, "unwind",
+       fmt::format("{}a needed register was not recorded", kEarly),
+       [](const JoinReport& r) { return r.stacks.unwind.stop_missing_register; }},
+      {"bad_cfi", kUnwindStops, kAlways, "unwind",
+       fmt::format("{}unreadable or unsupported CFI", kEarly),
+       [](const JoinReport& r) { return r.stacks.unwind.stop_bad_cfi; }},
+      {"depth_cap", kUnwindStops, kAlways, "unwind",
+       fmt::format("{}depth cap of {} frames", kEarly, unwind::DwarfUnwinder::kMaxDepth),
+       [](const JoinReport& r) { return r.stacks.unwind.stop_depth_cap; }},
+      {"sp_not_increasing", kUnwindStops, kAlways, "unwind",
+       fmt::format("{}stack pointer did not increase (corrupt stack)", kEarly),
+       [](const JoinReport& r) { return r.stacks.unwind.stop_sp_not_increasing; }},
+  };
+}
+
+std::vector<ReportCounter> span_counters() {
+  return {
+      {"lines", kSpans, kJsonOnly, "", "", [](const JoinReport& r) { return spans_of(r).read.lines; }},
+      {"bad_lines", kSpans, kAlways, "spans", "lines or messages that did not decode (skipped)",
+       [](const JoinReport& r) { return spans_of(r).read.bad_lines; }},
+      {"files_cut_short", kSpans, kAlways, "spans",
+       "span files cut short by corrupt gzip data or a read error (the rest was skipped)",
+       [](const JoinReport& r) { return spans_of(r).read.files_cut_short; }},
+      {"spans", kSpans, kJsonOnly, "", "", [](const JoinReport& r) { return spans_of(r).read.spans; }},
+      // Both reasons together; the terminal lists them apart (bad_ids, spans_over_limit).
+      {"bad_spans", kSpans, kJsonOnly, "", "",
+       [](const JoinReport& r) { return spans_of(r).read.bad_spans; }},
+      {"bad_ids", kSpans, kAlways, "spans", "spans with missing or malformed ids (skipped)",
+       [](const JoinReport& r) {
+         const spans::SpanReadStats& read = spans_of(r).read;
+         return read.bad_spans - read.spans_over_limit;
+       }},
+      {"spans_over_limit", kSpans, kAlways, "spans",
+       "spans past --max-spans (skipped; raise the limit to keep them)",
+       [](const JoinReport& r) { return spans_of(r).read.spans_over_limit; }},
+      {"end_before_start", kSpans, kAlways, "spans",
+       "spans ending before they start (end set to start)",
+       [](const JoinReport& r) { return spans_of(r).read.spans_end_before_start; }},
+      {"duplicate_span_ids", kSpans, kAlways, "spans",
+       "spans repeating an earlier span id (dropped)",
+       [](const JoinReport& r) { return spans_of(r).tree.duplicate_span_ids; }},
+      {"parent_cycles", kSpans, kAlways, "spans", "parent links cut to break a cycle",
+       [](const JoinReport& r) { return spans_of(r).tree.parent_cycles; }},
+      {"local_roots", kSpans, kJsonOnly, "", "",
+       [](const JoinReport& r) { return spans_of(r).tree.local_roots; }},
+      {"without_thread_id", kSpans, kAlways, "spans",
+       "spans without an OS thread id: add the attribute thread.os_id (see README, "
+       "\"Thread ids in spans\")",
+       [](const JoinReport& r) { return spans_of(r).index.spans_without_thread; }},
+      {"placed_by_thread_id", kSpans, kJsonOnly, "", "",
+       [](const JoinReport& r) { return spans_of(r).index.spans_by_runtime_thread_id; }},
+      {"ambiguous", kSpans, kAlways, "spans",
+       "spans overlapping a non-parent span on the same thread (async runtime?): samples go to "
+       "the latest started",
+       [](const JoinReport& r) { return spans_of(r).index.ambiguous_spans; }},
+      {"coarse_clock", kSpans, kJsonOnly, "", "",
+       [](const JoinReport& r) { return spans_of(r).coarse_clock.coarse_spans; }},
+      {"moved_coarse_clock", kSpans, kAlways, "spans",
+       "spans with millisecond start times moved later to where their siblings allow",
+       [](const JoinReport& r) { return spans_of(r).coarse_clock.moved_spans; }},
+      {"samples_in_spans", kSpans, kJsonOnly, "", "",
+       [](const JoinReport& r) { return spans_of(r).attribution.samples_in_spans; }},
+      {"with_samples", kSpans, kJsonOnly, "", "",
+       [](const JoinReport& r) { return spans_of(r).attribution.spans_with_samples; }},
+      // The terminal prints these two in one sentence with the longest such span.
+      {"without_samples", kSpans, kJsonOnly, "", "",
+       [](const JoinReport& r) { return spans_of(r).attribution.spans_without_samples; }},
+      {"without_samples_shorter_than_period", kSpans, kJsonOnly, "", "",
+       [](const JoinReport& r) {
+         return spans_of(r).attribution.spans_without_samples_shorter_than_period;
+       }},
+  };
+}
+
+}  // namespace
+
+std::span<const ReportCounter> report_counters(CounterSection section) {
+  static const std::vector<ReportCounter> kLossCounters = loss_counters();
+  static const std::vector<ReportCounter> kUnwindCounters = unwind_counters();
+  static const std::vector<ReportCounter> kUnwindStopCounters = unwind_stop_counters();
+  static const std::vector<ReportCounter> kSpanCounters = span_counters();
+  switch (section) {
+    case kLosses: return kLossCounters;
+    case kUnwind: return kUnwindCounters;
+    case kUnwindStops: return kUnwindStopCounters;
+    case kSpans: return kSpanCounters;
+  }
+  return {};
+}
+
+bool has_unwind(const JoinReport& report) {
+  const unwind::UnwindStats& unwind = report.stacks.unwind;
+  return unwind.samples > 0 || unwind.samples_without_registers > 0 ||
+         unwind.samples_other_arch > 0;
+}
+
+}  // namespace spanprof::join
