@@ -11,6 +11,7 @@ SPANPROF_PACKAGES=(
   libcli11-dev libfmt-dev libprotobuf-dev protobuf-compiler
   zlib1g-dev libzstd-dev libgtest-dev
   golang-go clang lld libsimdjson-dev libcurl4-openssl-dev
+  libc6-dbg  # the goldens symbolize libc from its debug file, as on the recording machine
 )
 
 # Installs the packages that are not installed yet (apt-get update first).

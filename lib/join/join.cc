@@ -8,7 +8,6 @@
 #include <optional>
 #include <string>
 
-#include "attribute/clock_alignment.h"
 #include "join/join_handler.h"
 #include "join/span_loader.h"
 #include "join/summary_json.h"
@@ -126,10 +125,7 @@ Result<JoinReport> run_join(const JoinOptions& options) {
   if (auto range = handler.time_range()) {
     report.duration_ns = static_cast<int64_t>(range->second - range->first);
     builder.set_duration_nanos(report.duration_ns);
-    auto clock = attribute::ClockAlignment::from_capture(info, handler.primary_attr(),
-                                                         options.clock_offset_ns,
-                                                         options.fallback_clock ? &*options.fallback_clock : nullptr);
-    if (clock) {
+    if (const auto& clock = handler.clock()) {
       report.start_unix_ns = clock->to_unix_ns(range->first);
       builder.set_time_nanos(*report.start_unix_ns);
     }

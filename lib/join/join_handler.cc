@@ -137,8 +137,8 @@ void JoinHandler::start_profile(const perfdata::EventAttr& attr) {
   labels_[0].key = "pid";
   labels_[1].key = "tid";
   labels_[2].key = "thread_name";
-  // A sample sink needs the samples' times even without spans.
-  if (span_loader_ == nullptr && options_.sample_sink == nullptr) return;
+  // Once per capture: the profile's start time, the span join and a sample
+  // sink's windows all use this one alignment.
   auto clock = attribute::ClockAlignment::from_capture(reader_.info(), attr,
                                                        options_.clock_offset_ns,
                                                        options_.fallback_clock ? &*options_.fallback_clock : nullptr);

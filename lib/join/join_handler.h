@@ -52,6 +52,9 @@ class JoinHandler : public perfdata::RecordHandler {
   uint64_t samples_other_events() const { return samples_other_events_; }
   uint64_t threads() const { return threads_.size(); }
   std::optional<std::pair<uint64_t, uint64_t>> time_range() const;
+  // Sample time -> Unix time, when the capture allows it (computed once, with
+  // the profiled event).
+  const std::optional<attribute::ClockAlignment>& clock() const { return clock_; }
   const EventSummary& event() const { return event_; }
   const attribute::SpanAttribution* attribution() const { return attribution_.get(); }
   const spans::SpanReadStats& span_read_stats() const { return span_read_stats_; }

@@ -114,11 +114,12 @@ TEST_F(JoinHandlerTest, SamplesBeforeTheSpansLoadAreHeldThenLabelled) {
   perfdata::CaptureInfo info;
   info.attrs.push_back(realtime_attr(1, 0));  // cpu-clock
   FixedReader reader(info);
-  symbolize::Symbolizer symbolizer(reader.info(), symbolizer_options_);
+  binaries::BinaryTable binaries(symbolize::binary_options(symbolizer_options_));
+  symbolize::Symbolizer symbolizer(binaries, symbolizer_options_);
   RecordingSink sink;
   JoinOptions options;
   options.sample_sink = &sink;
-  JoinHandler handler(reader, symbolizer, options, loader->get());
+  JoinHandler handler(reader, binaries, symbolizer, options, loader->get());
 
   for (uint64_t time : {2000, 3000, 9000}) handler.on_sample(sample(reader.info(), 0, time));
   EXPECT_TRUE(sink.emitted.empty()) << "samples were emitted before the spans were loaded";
@@ -149,11 +150,12 @@ TEST_F(JoinHandlerTest, WithoutSpansSamplesAreEmittedAtOnce) {
   perfdata::CaptureInfo info;
   info.attrs.push_back(realtime_attr(1, 0));
   FixedReader reader(info);
-  symbolize::Symbolizer symbolizer(reader.info(), symbolizer_options_);
+  binaries::BinaryTable binaries(symbolize::binary_options(symbolizer_options_));
+  symbolize::Symbolizer symbolizer(binaries, symbolizer_options_);
   RecordingSink sink;
   JoinOptions options;
   options.sample_sink = &sink;
-  JoinHandler handler(reader, symbolizer, options, nullptr);
+  JoinHandler handler(reader, binaries, symbolizer, options, nullptr);
   handler.on_sample(sample(reader.info(), 0, 2000));
   ASSERT_EQ(sink.emitted.size(), 1u);
   EXPECT_EQ(sink.emitted[0].labels.count("span_id"), 0u);
@@ -173,11 +175,12 @@ TEST_F(JoinHandlerTest, TheFirstSampledEventIsThePrimaryOneOthersAreCounted) {
   info.attrs.push_back(realtime_attr(0, 5));  // the same event opened twice
   info.attrs.push_back(realtime_attr(1, 0));
   FixedReader reader(info);
-  symbolize::Symbolizer symbolizer(reader.info(), symbolizer_options_);
+  binaries::BinaryTable binaries(symbolize::binary_options(symbolizer_options_));
+  symbolize::Symbolizer symbolizer(binaries, symbolizer_options_);
   RecordingSink sink;
   JoinOptions options;
   options.sample_sink = &sink;
-  JoinHandler handler(reader, symbolizer, options, nullptr);
+  JoinHandler handler(reader, binaries, symbolizer, options, nullptr);
 
   const perfdata::EventAttr moved = reader.info().attrs[1];
   perfdata::Sample first = sample(reader.info(), 1, 100);

@@ -62,8 +62,8 @@ TEST_F(KernelSymbolsTest, AutoUsesKallsymsForAPipeCaptureOfThisKernel) {
   ASSERT_TRUE(report) << report.error().to_string();
   EXPECT_TRUE(report->kernel_symbols_used);
   EXPECT_EQ(report->symbols.addresses_unsymbolized, 0u);
-  for (const std::string& w : report->warnings) {
-    EXPECT_EQ(w.find("kernel symbols not used"), std::string::npos) << w;
+  for (const Warning& w : report->warnings) {
+    EXPECT_EQ(w.message.find("kernel symbols not used"), std::string::npos) << w.to_string();
   }
 }
 
@@ -72,13 +72,15 @@ TEST_F(KernelSymbolsTest, AutoSaysWhyItLeavesAnotherKernelsAddressesRaw) {
   ASSERT_TRUE(report) << report.error().to_string();
   EXPECT_FALSE(report->kernel_symbols_used);
   EXPECT_EQ(report->symbols.addresses_unsymbolized, 1u);
-  auto said = std::count_if(report->warnings.begin(), report->warnings.end(), [](const std::string& w) {
-    return w.find("kernel symbols not used") != std::string::npos;
+  auto said = std::count_if(report->warnings.begin(), report->warnings.end(), [](const Warning& w) {
+    return w.message.find("kernel symbols not used") != std::string::npos;
   });
   ASSERT_EQ(said, 1);
-  const std::string& warning = *std::find_if(
+  auto found = std::find_if(
       report->warnings.begin(), report->warnings.end(),
-      [](const std::string& w) { return w.find("kernel symbols not used") != std::string::npos; });
+      [](const Warning& w) { return w.message.find("kernel symbols not used") != std::string::npos; });
+  EXPECT_EQ(found->kind, WarningKind::kSymbols);
+  const std::string& warning = found->message;
   EXPECT_NE(warning.find("host 'elsewhere' kernel '5.4.0-other'"), std::string::npos) << warning;
   EXPECT_NE(warning.find(std::string("this is host '") + uts_.nodename + "' kernel '" +
                          uts_.release + "'"),
