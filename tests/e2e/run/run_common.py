@@ -50,10 +50,11 @@ def interrupt_midway(argv, capture, sig=signal.SIGINT, after_s=1.0, **kwargs):
         app_pid = wait_for_app_pid(capture, process)
         # The demo writes spans in batches: on a loaded machine the first batch
         # can take longer than after_s, and a capture without spans proves nothing.
-        spans = os.path.join(capture, "spans.jsonl")
+        span_files = [os.path.join(capture, name)
+                      for name in ("spans.jsonl", "spans-receiver.pb", "spans-receiver.jsonl")]
         deadline = time.monotonic() + 60
         while (time.monotonic() < deadline and process.poll() is None and
-               (not os.path.exists(spans) or os.path.getsize(spans) == 0)):
+               not any(os.path.exists(f) and os.path.getsize(f) > 0 for f in span_files)):
             time.sleep(0.05)
         time.sleep(after_s)
         if process.poll() is None:
