@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "stacks/callchain_frames.h"
 #include "unwind/dwarf_unwinder.h"
 
 namespace spanprof::join {
@@ -37,9 +38,9 @@ std::vector<ReportCounter> loss_counters() {
       {"ordering_overflows", kLosses, kAlways, "lost",
        "ordering-buffer overflows (records may be slightly out of order)",
        [](const JoinReport& r) { return r.read.forced_flushes; }},
-      // The stack resolver's frame cap is private to lib/stacks/stack_resolver.cc.
       {"truncated_stacks", kLosses, kAlways, "lost",
-       "stacks cut at the frame cap (a corrupt or runaway-recursive callchain)",
+       fmt::format("stacks cut at the cap of {} frames (a corrupt or runaway-recursive callchain)",
+                   stacks::CallchainFrames::kMaxFrames),
        [](const JoinReport& r) { return r.stacks.truncated_stacks; }},
       {"guest_frames_skipped", kLosses, kAlways, "lost", "guest (VM) frames skipped",
        [](const JoinReport& r) { return r.stacks.guest_frames_skipped; }},
