@@ -127,7 +127,7 @@ std::optional<ClockPair> Capture::start_clocks() const {
 
 std::string Capture::executable_name() const { return record ? record->executable_name() : ""; }
 
-Result<Capture> open_capture(const std::string& dir) {
+Result<Capture> open_capture(const std::string& dir, bool need_perf_data) {
   std::error_code error;
   const char* hint = "give the capture directory written by `spanprof run`, or use --perf-data";
   if (!fs::exists(dir, error)) return make_error("no such directory", dir, hint);
@@ -147,7 +147,7 @@ Result<Capture> open_capture(const std::string& dir) {
   }
   if (error) return make_error("cannot list the directory: " + error.message(), dir);
   std::sort(capture.span_files.begin(), capture.span_files.end());
-  if (!fs::exists(capture.perf_data, error)) {
+  if (need_perf_data && !fs::exists(capture.perf_data, error)) {
     return make_error("no perf.data in the capture directory", dir,
                       "record with `spanprof run`, or give the capture with --perf-data FILE");
   }

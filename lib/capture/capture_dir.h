@@ -33,9 +33,10 @@ struct Capture {
 };
 
 // Errors (all "unusable input"): DIR does not exist or is not a directory, has
-// no perf.data, or its capture.json is damaged (not JSON, unknown schema,
-// mistyped field): the message names the file and the way out.
-Result<Capture> open_capture(const std::string& dir);
+// no perf.data (unless the caller brings its own: need_perf_data false), or its
+// capture.json is damaged (not JSON, unknown schema, mistyped field): the
+// message names the file and the way out.
+Result<Capture> open_capture(const std::string& dir, bool need_perf_data = true);
 
 // How `spanprof run` names the capture directory when -o is not given:
 // "spanprof-YYYYmmdd-HHMMSS" in local time.

@@ -6,7 +6,8 @@
 namespace spanprof::run {
 
 Result<join::JoinReport> join_capture_dir(const std::string& dir, join::JoinOptions options) {
-  auto capture = capture::open_capture(dir);
+  // `join DIR --perf-data FILE` takes the rest of DIR with another capture.
+  auto capture = capture::open_capture(dir, options.perf_data_path.empty());
   if (!capture) return std::unexpected(capture.error());
   return join::run_join(join::join_options_for(*capture, std::move(options)));
 }

@@ -161,6 +161,10 @@ TEST_F(CaptureDirTest, UnusableDirectoriesAreErrorsNamingThePath) {
   auto empty = open_capture((root_ / "empty").string());
   ASSERT_FALSE(empty.has_value());
   EXPECT_NE(empty.error().message.find("no perf.data"), std::string::npos);
+  // A caller that brings its own perf.data (join DIR --perf-data FILE) takes the rest.
+  auto without = open_capture((root_ / "empty").string(), false);
+  ASSERT_TRUE(without.has_value()) << without.error().to_string();
+  EXPECT_TRUE(without->span_files.empty());
 }
 
 TEST_F(CaptureDirTest, ADamagedCaptureJsonIsAnErrorNotIgnored) {
