@@ -1,6 +1,5 @@
 #include "cli/join_command.h"
 
-#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -66,10 +65,6 @@ int run_join_command(JoinCommandOptions& options) {
   if (options.capture_dir.empty() && join.perf_data_path.empty()) {
     fmt::print(stderr, "spanprof join: error: give a capture directory DIR or --perf-data FILE\n");
     return kExitUsage;
-  }
-  if (join.symbolizer.build_id_cache_dir.empty()) {
-    const char* home = std::getenv("HOME");
-    join.symbolizer.build_id_cache_dir = std::string(home ? home : "/root") + "/.debug";
   }
   join.include_kernel_frames = !options.no_kernel;
   join.span_scope = options.span_scope == "innermost" ? attribute::SpanScope::kInnermost

@@ -109,7 +109,7 @@ push::PushObserver push_observer(const std::string& dir, const PushFlags& flags,
     print_shape(report, who, quiet);
     std::fflush(stdout);
   };
-  observer.on_resumed = [dir, who, quiet = flags.quiet](const push::ResumedPush& resumed) {
+  observer.on_resumed = [&dir, who, quiet = flags.quiet](const push::ResumedPush& resumed) {
     print_resumed(resumed, dir, who, quiet);
   };
   observer.on_event = [who](const std::string& line) { fmt::print(stderr, "{}: {}\n", who, line); };

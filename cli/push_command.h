@@ -34,7 +34,9 @@ CLI::App* add_push_command(CLI::App& app, PushCommandOptions& options);
 
 bool shaping_given(const PushFlags& flags);
 
-// Prints the shaping or resume report as it happens, and delivery events.
+// Prints the shaping or resume report as it happens, and delivery events. dir
+// is read when they happen (run knows it only once recorded): it must outlive
+// the observer.
 push::PushObserver push_observer(const std::string& dir, const PushFlags& flags, const char* who);
 
 // Prints the outcome (and writes --summary-json); returns 0 (all delivered),

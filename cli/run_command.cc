@@ -1,6 +1,5 @@
 #include "cli/run_command.h"
 
-#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -143,8 +142,6 @@ int run_run_command(RunCommandOptions& options) {
     fmt::print(stderr, "spanprof run: warning: {}\n", text);
   };
   session.join = !options.no_join;
-  const char* home = std::getenv("HOME");
-  session.join_options.symbolizer.build_id_cache_dir = std::string(home ? home : "/root") + "/.debug";
   options.push.quiet = quiet;
   const bool pushing = !options.push.settings.server.empty();
   if (pushing) {
@@ -170,16 +167,7 @@ int run_run_command(RunCommandOptions& options) {
     std::fflush(stdout);
     std::fflush(stderr);
   };
-  // The push observer needs the directory, known once recorded.
-  observer.push.on_shaped = [&](const push::ShapeReport& report) {
-    push_observer(capture_dir, options.push, push_who).on_shaped(report);
-  };
-  observer.push.on_resumed = [&](const push::ResumedPush& resumed) {
-    push_observer(capture_dir, options.push, push_who).on_resumed(resumed);
-  };
-  observer.push.on_event = [push_who](const std::string& line) {
-    fmt::print(stderr, "{}: {}\n", push_who, line);
-  };
+  observer.push = push_observer(capture_dir, options.push, push_who);  // capture_dir: set once recorded
 
   auto outcome = run::run_session(std::move(session), observer);
   if (!outcome) {

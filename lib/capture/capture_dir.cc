@@ -171,10 +171,12 @@ Result<Capture> open_capture(const std::string& dir, bool need_perf_data) {
                                      [&](const std::string& file) { return file == moved; });
       bool default_inside = !fs::path(capture.record->spans_file).is_absolute();
       if (!found_moved && !default_inside) {
-        capture.warnings.push_back(fmt::format(
-            "capture.json names the spans file {}, which does not exist: its spans are not "
-            "joined (give it with --spans if it was moved)",
-            named));
+        capture.warnings.push_back(Warning{
+            WarningKind::kCapture,
+            fmt::format("names the spans file {}, which does not exist: its spans are not "
+                        "joined (give it with --spans if it was moved)",
+                        named),
+            (base / kCaptureJson).string()});
       }
     }
   }

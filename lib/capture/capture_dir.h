@@ -14,6 +14,7 @@
 
 #include "capture/capture_record.h"
 #include "common/result.h"
+#include "common/warning.h"
 
 namespace spanprof::capture {
 
@@ -24,7 +25,7 @@ struct Capture {
   std::optional<CaptureRecord> record;  // capture.json, when DIR has one
   std::string profile;                  // DIR/profile.pb.gz
   std::string summary;                  // DIR/summary.json
-  std::vector<std::string> warnings;    // e.g. the spans file capture.json names is missing
+  std::vector<Warning> warnings;        // kCapture: e.g. the spans file capture.json names is gone
 
   // capture.json's clocks.start, when it holds both readings.
   std::optional<ClockPair> start_clocks() const;

@@ -20,7 +20,7 @@ JoinOptions join_options_for(const capture::Capture& capture, JoinOptions option
       options.fallback_clock = clock;
     }
   }
-  for (const std::string& warning : capture.warnings) options.input_warnings.push_back(warning);
+  for (const Warning& warning : capture.warnings) options.input_warnings.push_back(warning);
   return options;
 }
 

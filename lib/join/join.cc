@@ -90,9 +90,7 @@ Result<JoinReport> run_join(const JoinOptions& options) {
   if (!read) return std::unexpected(read.error());
   if (auto finished = handler.finish(); !finished) return std::unexpected(finished.error());
   report.read = *read;
-  for (const std::string& warning : options.input_warnings) {
-    report.warnings.push_back(Warning{WarningKind::kCapture, warning, ""});
-  }
+  for (const Warning& warning : options.input_warnings) report.warnings.push_back(warning);
   // The reader's header warnings are rendered Errors; their where is in the text.
   for (const std::string& warning : info.warnings) {
     report.warnings.push_back(Warning{WarningKind::kPerfHeader, warning, ""});

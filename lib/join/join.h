@@ -64,7 +64,7 @@ struct JoinOptions {
   bool write_profile = true;          // false: output_path is not written (spanprof push)
   // What opening the inputs found worth a warning (capture::Capture's), passed
   // on to JoinReport::warnings.
-  std::vector<std::string> input_warnings;
+  std::vector<Warning> input_warnings;
 };
 
 struct EventSummary {

@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 
 #include <fmt/format.h>
+
+#include "binaries/build_id.h"
 
 namespace spanprof::push {
 
@@ -52,11 +53,9 @@ Result<ShapeOptions> shape_options(const PushSettings& settings) {
   if (auto ok = check_shape_options(shape); !ok) return std::unexpected(ok.error());
   shape.join.span_scope = shape.span_scope;
   shape.join.include_kernel_frames = !settings.no_kernel;
-  shape.join.symbolizer.build_id_cache_dir = settings.buildid_dir;
-  if (shape.join.symbolizer.build_id_cache_dir.empty()) {
-    const char* home = std::getenv("HOME");
-    shape.join.symbolizer.build_id_cache_dir = std::string(home ? home : "/root") + "/.debug";
-  }
+  // Resolved here, not left to the binary table, so the options fingerprint names it.
+  shape.join.symbolizer.build_id_cache_dir =
+      settings.buildid_dir.empty() ? binaries::default_build_id_cache_dir() : settings.buildid_dir;
   return shape;
 }
 

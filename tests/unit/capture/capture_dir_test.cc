@@ -110,8 +110,10 @@ TEST_F(CaptureDirTest, SpansElsewhereThatAreGoneAreAWarningNotSilence) {
   ASSERT_TRUE(capture.has_value()) << capture.error().to_string();
   EXPECT_TRUE(capture->span_files.empty());
   ASSERT_EQ(capture->warnings.size(), 1u);
-  EXPECT_NE(capture->warnings[0].find("gone/s.jsonl"), std::string::npos);
-  EXPECT_NE(capture->warnings[0].find("--spans"), std::string::npos);
+  EXPECT_EQ(capture->warnings[0].kind, WarningKind::kCapture);
+  EXPECT_NE(capture->warnings[0].message.find("gone/s.jsonl"), std::string::npos);
+  EXPECT_NE(capture->warnings[0].message.find("--spans"), std::string::npos);
+  EXPECT_NE(capture->warnings[0].where.find("capture.json"), std::string::npos);
 }
 
 TEST_F(CaptureDirTest, AMovedDirectoryKeepsItsRelativeSpansFile) {
