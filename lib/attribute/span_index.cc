@@ -24,7 +24,8 @@ std::optional<SpanThread> thread_of_span(const spans::SpanSet& set, const spans:
 }
 
 SpanIndex::SpanIndex(const spans::SpanSet& set, const SpanTree& tree)
-    : set_(set), tree_(tree), placed_(set.spans.size(), false), mark_(set.spans.size(), 0) {
+    : set_(set), tree_(tree), placed_(set.spans.size(), false),
+      slot_(set.spans.size(), 0), mark_(set.spans.size(), 0) {
   for (uint32_t i = 0; i < set.spans.size(); ++i) {
     if (tree.is_dropped(i)) continue;
     std::optional<SpanThread> thread = thread_of_span(set, set.spans[i]);
@@ -80,14 +81,16 @@ void SpanIndex::advance(Timeline& timeline, int64_t unix_ns) {
     if (s.start_unix_ns > unix_ns) break;
     ++timeline.next;
     if (s.end_unix_ns <= unix_ns) continue;  // already over
+    slot_[span] = static_cast<uint32_t>(timeline.active.size());
     timeline.active.push_back(span);
     timeline.endings.push(Ending{s.end_unix_ns, span});
     timeline.changed = true;
   }
   while (!timeline.endings.empty() && timeline.endings.top().end <= unix_ns) {
     std::vector<uint32_t>& active = timeline.active;
-    auto it = std::find(active.begin(), active.end(), timeline.endings.top().span);
-    *it = active.back();
+    uint32_t slot = slot_[timeline.endings.top().span];
+    active[slot] = active.back();
+    slot_[active[slot]] = slot;
     active.pop_back();
     timeline.endings.pop();
     timeline.changed = true;
@@ -103,6 +106,13 @@ SpanIndex::Verdict SpanIndex::judge(const std::vector<uint32_t>& active) {
     if (tree_.is_ancestor_or_self(a, b)) return {b, SpanChoice::kDeepest};
     if (tree_.is_ancestor_or_self(b, a)) return {a, SpanChoice::kDeepest};
   }
+  // Parents are linked within one trace and one process: open spans of two
+  // local roots (two traces, as a rule: requests interleaved on an event
+  // loop) share no ancestor.
+  uint32_t root = tree_.local_root(active[0]);
+  for (uint32_t span : active) {
+    if (tree_.local_root(span) != root) return {kNoSpan, SpanChoice::kAmbiguous};
+  }
   // An open span with an open descendant is taken to wait for it, as when
   // spans nest: the candidates are the open spans with none. Mark every
   // ancestor of an open span; a walk stops where an earlier one passed.
@@ -117,19 +127,17 @@ SpanIndex::Verdict SpanIndex::judge(const std::vector<uint32_t>& active) {
     }
   }
   // Any candidate may have been running: only a span containing them all is
-  // sure to contain the one that was. Parents are linked within one trace and
-  // one process, so spans of two traces have none.
+  // sure to contain the one that was. They share a root, so there is one.
   uint32_t common = kNoSpan;
   bool several = false;
   for (uint32_t span : active) {
     if (mark_[span] == mark_epoch_) continue;
     if (common == kNoSpan) {
       common = span;
-      continue;
+    } else {
+      common = tree_.common_ancestor(common, span);
+      several = true;
     }
-    several = true;
-    common = tree_.common_ancestor(common, span);
-    if (common == kNoSpan) return {kNoSpan, SpanChoice::kAmbiguous};
   }
   return {common, several ? SpanChoice::kCommonAncestor : SpanChoice::kDeepest};
 }

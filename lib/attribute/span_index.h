@@ -117,6 +117,8 @@ class SpanIndex {
   // Key (pid, tid); pid 0 when the span's resource has no process.pid.
   std::unordered_map<uint64_t, Timeline> timelines_;
   std::vector<bool> placed_;
+  // Per span: its place in its timeline's `active` while open.
+  std::vector<uint32_t> slot_;
   // Per span: the judgement that found it has an open descendant (scratch).
   std::vector<uint32_t> mark_;
   uint32_t mark_epoch_ = 0;
