@@ -50,7 +50,7 @@ void SpanAttribution::label(uint32_t pid, uint32_t tid, int64_t unix_ns, int64_t
   ++samples_;
   weight_ += weight;
   SpanMatch match;
-  if (!match_by_activation(pid, tid, unix_ns, match)) match = index_.lookup(pid, tid, unix_ns);
+  if (!match_by_activation(pid, tid, unix_ns, match)) match = index_.lookup(pid, tid, unix_ns, weight);
   if (match.innermost == kNoSpan) return;
   ++samples_in_spans_;
   weight_in_spans_ += weight;

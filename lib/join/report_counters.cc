@@ -165,11 +165,29 @@ std::vector<ReportCounter> span_counters() {
       {"placed_by_thread_id", kSpans, kJsonOnly, "", "",
        [](const JoinReport& r) { return spans_of(r).index.spans_by_runtime_thread_id; }},
       {"ambiguous", kSpans, kAlways, "spans",
-       "spans overlapping a non-parent span on the same thread (async runtime?): samples go to "
-       "the latest started",
+       "spans overlapping a non-parent span on the same thread (async runtime?): samples there get "
+       "the spans' common ancestor or no span labels; activations name the running span "
+       "(docs/activations.md)",
        [](const JoinReport& r) { return spans_of(r).index.ambiguous_spans; }},
+      {"samples_by_common_ancestor", kSpans, kAlways, "spans",
+       "samples among open spans that do not nest, labelled with their common ancestor",
+       [](const JoinReport& r) { return spans_of(r).index.samples_by_common_ancestor; }},
+      {"weight_by_common_ancestor", kSpans, kJsonOnly, "", "",
+       [](const JoinReport& r) {
+         return static_cast<uint64_t>(spans_of(r).index.weight_by_common_ancestor);
+       }},
+      {"samples_unlabelled_not_nested", kSpans, kAlways, "spans",
+       "samples left without span labels: spans of different traces were open on their thread, "
+       "so which one ran is unknown (record activations: docs/activations.md)",
+       [](const JoinReport& r) { return spans_of(r).index.samples_unlabelled_not_nested; }},
+      {"weight_unlabelled_not_nested", kSpans, kJsonOnly, "", "",
+       [](const JoinReport& r) {
+         return static_cast<uint64_t>(spans_of(r).index.weight_unlabelled_not_nested);
+       }},
       {"coarse_clock", kSpans, kJsonOnly, "", "",
        [](const JoinReport& r) { return spans_of(r).coarse_clock.coarse_spans; }},
+      {"concurrent_coarse_clock", kSpans, kJsonOnly, "", "",
+       [](const JoinReport& r) { return spans_of(r).coarse_clock.concurrent_spans; }},
       {"moved_coarse_clock", kSpans, kAlways, "spans",
        "spans with millisecond start times moved later to where their siblings allow",
        [](const JoinReport& r) { return spans_of(r).coarse_clock.moved_spans; }},

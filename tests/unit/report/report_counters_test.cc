@@ -79,6 +79,11 @@ const std::vector<Expected> kExpected = {
     {CounterSection::kSpans, "without_samples", 417},
     {CounterSection::kSpans, "without_samples_shorter_than_period", 418},
     {CounterSection::kSpans, "placed_by_activation", 419},
+    {CounterSection::kSpans, "samples_by_common_ancestor", 420},
+    {CounterSection::kSpans, "weight_by_common_ancestor", 421},
+    {CounterSection::kSpans, "samples_unlabelled_not_nested", 422},
+    {CounterSection::kSpans, "weight_unlabelled_not_nested", 423},
+    {CounterSection::kSpans, "concurrent_coarse_clock", 424},
     {CounterSection::kActivations, "files_read", 601},
     {CounterSection::kActivations, "files_skipped", 602},
     {CounterSection::kActivations, "writer_errors", 603},
@@ -155,6 +160,11 @@ JoinReport numbered_report() {
   spans.attribution.spans_without_samples = 417;
   spans.attribution.spans_without_samples_shorter_than_period = 418;
   spans.attribution.spans_placed_by_activation = 419;
+  spans.index.samples_by_common_ancestor = 420;
+  spans.index.weight_by_common_ancestor = 421;
+  spans.index.samples_unlabelled_not_nested = 422;
+  spans.index.weight_unlabelled_not_nested = 423;
+  spans.coarse_clock.concurrent_spans = 424;
   ActivationReport& activations = spans.activations.emplace();
   activations.read.files = 601;
   activations.read.files_skipped = 602;
@@ -268,6 +278,9 @@ TEST(ReportCounters, QuietPrintsAllButTheseCounters) {
       {CounterSection::kSpans, "samples_in_spans"},
       {CounterSection::kSpans, "with_samples"},
       {CounterSection::kSpans, "placed_by_activation"},
+      {CounterSection::kSpans, "weight_by_common_ancestor"},
+      {CounterSection::kSpans, "weight_unlabelled_not_nested"},
+      {CounterSection::kSpans, "concurrent_coarse_clock"},
       // Activation counters: the ones that cost samples have a warning of their own
       // (kActivations); the others are one sentence when not quiet.
       {CounterSection::kActivations, "files_read"},
