@@ -123,14 +123,14 @@ TEST_F(ActivationHeader, BuffersUntilFlushed) {
 }
 
 TEST_F(ActivationHeader, FlushesAFullBuffer) {
-  constexpr int kTransitions = 300;  // more than the default 256 records of a buffer
+  constexpr int kTransitions = 1100;  // more than the default 1024 records of a buffer
   pid_t pid = run_child([] {
     for (int i = 0; i < kTransitions; ++i) activate(make_ids(static_cast<uint8_t>(i), 7));
   });
   ActivationFile file = read_activation_file(dir_, pid);
   EXPECT_EQ(file.problem, "");
   // A full buffer was written; a stall of 100 ms may have written more, never out of order.
-  ASSERT_GE(file.records.size(), 256u);
+  ASSERT_GE(file.records.size(), 1024u);
   ASSERT_LT(file.records.size(), static_cast<size_t>(kTransitions));
   for (size_t i = 0; i < file.records.size(); ++i) {
     EXPECT_EQ(file.records[i].ids, make_ids(static_cast<uint8_t>(i), 7)) << "record " << i;
