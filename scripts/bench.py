@@ -17,6 +17,10 @@ Cases:
               joined without spans (target <= 1.5x).
   run         the demo's fixed workload, its own wall time under `spanprof run`
               (999 Hz, fp stacks, spans to a file) vs bare (target <= 1.05x).
+  activation-header
+              spanprof/activation.h's cost per call (the demo's --activation-bench:
+              activate/deactivate alternating, and the current span again), without and
+              with SPANPROF_ACTIVATIONS_DIR, and the bytes written per transition.
 """
 import re
 import argparse
@@ -229,19 +233,70 @@ def case_run(args, work):
     return {"bare_ms": bare_ms, "profiled_ms": profiled_ms}
 
 
+def activation_bench(demo, calls, env):
+    """{"switches", "repeats", "clock_gettime": ns per call} from the demo's --activation-bench."""
+    result = subprocess.run([demo, "--activation-bench", str(calls)], capture_output=True,
+                            text=True, env=env)
+    found = dict(re.findall(r"activation-bench: (\w+): \d+ calls in \d+ ns, ([\d.]+) ns per",
+                            result.stdout))
+    if result.returncode != 0 or set(found) != {"switches", "repeats", "clock_gettime"}:
+        raise SystemExit(f"failed: {demo} --activation-bench: {result.stderr[-500:]}")
+    return {name: float(ns) for name, ns in found.items()}
+
+
+def case_activation_header(args, work):
+    # Every switch is a 40-byte record: 2M of them write 80 MB, so the recording runs are
+    # shorter than the no-op ones.
+    calls_off, calls_on = (2_000_000, 500_000) if args.quick else (10_000_000, 2_000_000)
+    env_off = {k: v for k, v in os.environ.items() if k != "SPANPROF_ACTIVATIONS_DIR"}
+    out = os.path.join(work, "activations")
+    off, on, sizes = [], [], []
+    for _ in range(3):  # fastest of 3
+        off.append(activation_bench(args.demo, calls_off, env_off))
+        shutil.rmtree(out, ignore_errors=True)
+        os.mkdir(out)
+        on.append(activation_bench(args.demo, calls_on,
+                                   dict(env_off, SPANPROF_ACTIVATIONS_DIR=out)))
+        sizes.append(sum(os.path.getsize(os.path.join(out, name)) for name in os.listdir(out)))
+    shutil.rmtree(out, ignore_errors=True)
+    keys = ("switches", "repeats", "clock_gettime")
+    best_off = {key: min(run[key] for run in off) for key in keys}
+    best_on = {key: min(run[key] for run in on) for key in keys}
+    # The bench's records: one per switch, plus the repeat loop's first activation and
+    # its final deactivation; the file's header is 40 bytes.
+    transitions = calls_on + 2
+    bytes_per_transition = (sizes[0] - 40) / transitions
+    print(f"activation-header: ns per call of spanprof_activate/deactivate "
+          f"({calls_off:,} calls without DIR, {calls_on:,} with)")
+    rows = [("SPANPROF_ACTIVATIONS_DIR unset, every call a switch", best_off["switches"]),
+            ("SPANPROF_ACTIVATIONS_DIR unset, the current span again", best_off["repeats"]),
+            ("recording, every call a switch (clock + record)", best_on["switches"]),
+            ("recording, the current span again (no record)", best_on["repeats"]),
+            ("for scale: clock_gettime(CLOCK_MONOTONIC) alone", best_off["clock_gettime"])]
+    for label, ns in rows:
+        print(f"  {label:<56} {ns:6.1f} ns")
+    print(f"  bytes per transition: {bytes_per_transition:.1f} (the format's record: 40)")
+    return {"off_switch_ns": best_off["switches"], "off_repeat_ns": best_off["repeats"],
+            "on_switch_ns": best_on["switches"], "on_repeat_ns": best_on["repeats"],
+            "clock_gettime_ns": best_off["clock_gettime"],
+            "bytes_per_transition": bytes_per_transition}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--spanprof", required=True)
     parser.add_argument("--demo", required=True)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", choices=["join-fp", "join-dwarf", "join-1gb", "spans-1m", "run"])
+    parser.add_argument("--only", choices=["join-fp", "join-dwarf", "join-1gb", "spans-1m", "run",
+                                           "activation-header"])
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="spanprof-bench-", dir=os.environ.get("BENCH_DIR"))
     results = {"machine": f"{os.cpu_count()} CPUs, {os.uname().release}"}
     try:
         cases = {"join-fp": case_join_fp, "join-dwarf": case_join_dwarf,
-                 "spans-1m": case_spans_1m, "join-1gb": case_join_1gb, "run": case_run}
+                 "spans-1m": case_spans_1m, "join-1gb": case_join_1gb, "run": case_run,
+                 "activation-header": case_activation_header}
         for name, case in cases.items():
             if args.only and name != args.only:
                 continue

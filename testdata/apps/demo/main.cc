@@ -2,6 +2,7 @@
 // each kind burning CPU in its own named function, for perf to record.
 //
 //   spanprof-demo [--duration-ms N] [--threads N] [--libc-leaf] [--ms-span-clock]
+//                 [--event-loop [--in-flight N]] [--activation-bench N]
 //
 // worker-K serves one request kind (checksum, parse, compress in turn); the
 // main thread serves all kinds round-robin, so only per-request attribution
@@ -9,6 +10,13 @@
 //
 // --libc-leaf: every thread spends its time in libc's memchr instead (no spans), the
 // workload that shows frame-pointer call chains losing a leaf's caller.
+//
+// --event-loop: every thread serves --in-flight N requests (8) at once, round-robin one
+// step of each at a time, all kinds mixed, as an event loop does; the spans of the
+// requests overlap on the thread, and spanprof/activation.h records which one is current
+// around each step (to SPANPROF_ACTIVATIONS_DIR, which `spanprof run` sets).
+//
+// --activation-bench N: times N calls of the activation header and exits.
 //
 // With SPANPROF_SPANS_FILE=PATH (what `spanprof run` sets) every request is
 // exported as OTLP JSON Lines spans carrying the OS thread id (thread.os_id).
@@ -29,6 +37,8 @@
 #include <thread>
 #include <vector>
 
+#include "activations.h"
+#include "event_loop.h"
 #include "span_writer.h"
 #include "workloads.h"
 
@@ -41,6 +51,9 @@ struct Options {
   uint64_t requests = 0;  // per thread; 0: until the duration is over
   bool libc_leaf = false;
   bool ms_span_clock = false;
+  bool event_loop = false;
+  int in_flight = 8;
+  uint64_t activation_bench = 0;  // calls; 0: serve requests
 };
 
 // --requests: a fixed amount of work, for timing the demo bare and profiled.
@@ -57,7 +70,7 @@ constexpr demo::RequestKind kKinds[] = {demo::RequestKind::checksum, demo::Reque
 void usage(FILE* out) {
   std::fputs(
       "usage: spanprof-demo [--duration-ms N | --requests N] [--threads N] [--span-split N] "
-      "[--libc-leaf] [--ms-span-clock]\n",
+      "[--libc-leaf] [--ms-span-clock] [--event-loop [--in-flight N]] [--activation-bench N]\n",
       out);
 }
 
@@ -87,6 +100,10 @@ bool parse_args(int argc, char** argv, Options& options) {
       options.ms_span_clock = true;
       continue;
     }
+    if (arg == "--event-loop") {
+      options.event_loop = true;
+      continue;
+    }
     bool has_value = i + 1 < argc;
     bool ok = false;
     if (arg == "--duration-ms" && has_value) {
@@ -97,6 +114,10 @@ bool parse_args(int argc, char** argv, Options& options) {
       ok = parse_int<uint64_t>(argv[++i], 1, 100'000'000, options.requests);
     } else if (arg == "--span-split" && has_value) {
       ok = parse_int<int>(argv[++i], 1, 10000, options.span_split);
+    } else if (arg == "--in-flight" && has_value) {
+      ok = parse_int<int>(argv[++i], 1, 1000, options.in_flight);
+    } else if (arg == "--activation-bench" && has_value) {
+      ok = parse_int<uint64_t>(argv[++i], 2, 10'000'000'000, options.activation_bench);
     }
     if (!ok) {
       std::fprintf(stderr, "spanprof-demo: bad argument '%s'\n", argv[i]);
@@ -142,11 +163,29 @@ __attribute__((noinline)) ThreadTally scan_until(
   return tally;
 }
 
+// One thread's work in the mode the options choose.
+ThreadTally serve(const Options& options, std::chrono::steady_clock::time_point deadline,
+                  uint64_t seed, size_t first_kind, size_t stride, demo::SpanWriter* spans) {
+  if (options.libc_leaf) return scan_until(deadline);
+  if (options.event_loop) {
+    demo::EventLoopOptions loop;
+    loop.in_flight = options.in_flight;
+    loop.max_requests = g_max_requests;
+    demo::EventLoopTally tally = demo::run_event_loop(deadline, seed, loop, spans);
+    return ThreadTally{tally.requests, tally.result};
+  }
+  return serve_requests(deadline, seed, first_kind, stride, spans, options.span_split);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Options options;
   if (!parse_args(argc, argv, options)) return 2;
+  if (options.activation_bench > 0) {
+    demo::activation_bench(options.activation_bench);
+    return 0;
+  }
 
   demo::SpanWriter* spans =
       demo::SpanWriter::open(std::getenv("SPANPROF_SPANS_FILE"), "spanprof-demo",
@@ -164,15 +203,11 @@ int main(int argc, char** argv) {
       // Linux thread names are at most 15 characters.
       std::string name = "worker-" + std::to_string(k + 1);
       pthread_setname_np(pthread_self(), name.c_str());
-      tallies[static_cast<size_t>(k) + 1] =
-          options.libc_leaf
-              ? scan_until(deadline)
-              : serve_requests(deadline, static_cast<uint64_t>(k) + 1, static_cast<size_t>(k), 0,
-                               spans, options.span_split);
+      tallies[static_cast<size_t>(k) + 1] = serve(options, deadline, static_cast<uint64_t>(k) + 1,
+                                                  static_cast<size_t>(k), 0, spans);
     });
   }
-  tallies[0] = options.libc_leaf ? scan_until(deadline)
-                                 : serve_requests(deadline, 0, 0, 1, spans, options.span_split);
+  tallies[0] = serve(options, deadline, 0, 0, 1, spans);
   for (auto& worker : workers) worker.join();
   delete spans;  // flushes the last spans
 

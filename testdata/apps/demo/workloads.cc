@@ -120,8 +120,6 @@ __attribute__((noinline)) uint64_t route_request(std::span<const uint8_t> header
   return on_stack;
 }
 
-namespace {
-
 uint64_t do_work(RequestKind kind, WorkBuffers& buffers, size_t slice, size_t slices) {
   auto part = [&](std::span<const uint8_t> all) {
     size_t size = all.size() / slices;
@@ -149,8 +147,6 @@ std::string_view route_name(RequestKind kind) {
   }
   return "GET /";
 }
-
-}  // namespace
 
 uint64_t handle_request(RequestKind kind, WorkBuffers& buffers, SpanWriter* spans,
                         int span_split) {

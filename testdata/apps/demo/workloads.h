@@ -36,6 +36,13 @@ uint64_t parse_records(std::span<const uint8_t> records);
 // root span spends outside the child span.
 uint64_t route_request(std::span<const uint8_t> header);
 
+// The name of a request's root span: "GET /<kind>".
+std::string_view route_name(RequestKind kind);
+
+// Slice `slice` of `slices` equal parts of a request's work, in the kind's hot function
+// (the unit of work of an event-loop step).
+uint64_t do_work(RequestKind kind, WorkBuffers& buffers, size_t slice, size_t slices);
+
 // One request: returns a value derived from the work so it cannot be elided.
 // With spans, a root span "GET /<kind>" (route_request) encloses a child span
 // named after the kind (the kind's hot function).

@@ -1,0 +1,3 @@
+/* The activation header's implementation, compiled as C (the header's C ABI). */
+#define SPANPROF_ACTIVATION_IMPLEMENTATION
+#include <spanprof/activation.h>
