@@ -8,6 +8,9 @@
 #include <optional>
 #include <string>
 
+#include <algorithm>
+
+#include "capture/layout.h"
 #include "join/join_handler.h"
 #include "join/span_loader.h"
 #include "join/summary_json.h"
@@ -184,6 +187,29 @@ Result<JoinReport> run_join(const JoinOptions& options) {
   }
 
   if (report.spans) fill_span_report(handler, report);
+  if (report.spans) {
+    // A Node process without activation records is joined by span times: say
+    // why its samples may lack span labels (docs/activations.md).
+    for (uint32_t pid : handler.node_pids()) {
+      std::string name = capture::activation_file_name(pid);
+      auto is_its = [&name](const std::string& path) { return path.ends_with("/" + name); };
+      std::string note = name.substr(0, name.size() - 4) + ".error";
+      auto is_note = [&note](const std::string& path) { return path.ends_with("/" + note); };
+      if (std::any_of(options.activation_files.begin(), options.activation_files.end(), is_its) ||
+          std::any_of(options.activation_error_notes.begin(), options.activation_error_notes.end(),
+                      is_note)) {
+        continue;
+      }
+      report.warnings.push_back(Warning{
+          WarningKind::kActivations,
+          fmt::format("Node process {} wrote no activation records, so its samples are joined by "
+                      "span times (samples among interleaved requests get no span labels); under "
+                      "`spanprof run` spanprof's Node hook writes them unless --no-runtime-hooks "
+                      "is given or the app replaces NODE_OPTIONS",
+                      pid),
+          ""});
+    }
+  }
   if (report.spans && report.spans->activations) {
     add_activation_warnings(*report.spans->activations, report.warnings);
   } else if (!options.activation_files.empty() || !options.activation_error_notes.empty()) {

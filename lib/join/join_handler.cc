@@ -64,6 +64,7 @@ void JoinHandler::on_sample(const perfdata::Sample& sample) {
     if (auto taken = take_spans(); !taken) span_load_error_ = taken.error();
   }
   std::string_view thread_name = processes_.thread_name(sample.tid);
+  if (thread_name == "node") node_pids_.insert(sample.pid);
   if (span_loader_ != nullptr && !spans_taken_) {
     held_.push_back(HeldSample{sample.pid, sample.tid, sample.time, period,
                                static_cast<uint32_t>(held_locations_.size()),

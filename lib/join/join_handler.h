@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -51,6 +52,8 @@ class JoinHandler : public perfdata::RecordHandler {
   int64_t total_weight() const { return total_weight_; }
   uint64_t samples_other_events() const { return samples_other_events_; }
   uint64_t threads() const { return threads_.size(); }
+  // Processes with samples on a thread named "node" (Node's main thread).
+  const std::set<uint32_t>& node_pids() const { return node_pids_; }
   std::optional<std::pair<uint64_t, uint64_t>> time_range() const;
   // Sample time -> Unix time, when the capture allows it (computed once, with
   // the profiled event).
@@ -104,6 +107,7 @@ class JoinHandler : public perfdata::RecordHandler {
   std::vector<uint64_t> location_ids_;
   std::vector<profile::Label> labels_;
   std::unordered_set<uint32_t> threads_;
+  std::set<uint32_t> node_pids_;
   uint64_t first_time_ = UINT64_MAX;
   uint64_t last_time_ = 0;
   int64_t total_weight_ = 0;
