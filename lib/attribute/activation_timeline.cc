@@ -96,6 +96,15 @@ ActivationTimeline::Hit ActivationTimeline::lookup(uint32_t pid, uint32_t tid, i
   return {State::kSpan, span};
 }
 
+std::vector<std::pair<uint32_t, uint32_t>> ActivationTimeline::threads() const {
+  std::vector<std::pair<uint32_t, uint32_t>> out;
+  out.reserve(threads_.size());
+  for (const auto& [key, thread] : threads_) {
+    out.emplace_back(static_cast<uint32_t>(key >> 32), static_cast<uint32_t>(key));
+  }
+  return out;
+}
+
 uint64_t ActivationTimeline::records_outside(int64_t first_unix_ns, int64_t last_unix_ns,
                                              int64_t margin_ns) const {
   uint64_t outside = 0;

@@ -54,6 +54,8 @@ class ActivationTimeline {
   // a thread id.
   bool is_activated(uint32_t span) const { return activated_[span]; }
   const ActivationJoinStats& stats() const { return stats_; }
+  // The (pid, tid) of every thread the records decide.
+  std::vector<std::pair<uint32_t, uint32_t>> threads() const;
 
   // Records before first_unix_ns - margin or after last_unix_ns + margin: the
   // capture's samples cannot meet them (clocks that disagree, or a writer that

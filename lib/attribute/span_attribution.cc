@@ -85,6 +85,11 @@ AttributionSummary SpanAttribution::summarize(int64_t period_ns) const {
   summary.samples_in_spans = samples_in_spans_;
   summary.weight = weight_;
   summary.weight_in_spans = weight_in_spans_;
+  if (activations_) {
+    for (auto [pid, tid] : activations_->threads()) {
+      summary.ambiguous_spans_on_activated_threads += index_.ambiguous_spans_on(pid, tid);
+    }
+  }
 
   std::vector<SpanCpu> by_name(spans_.names.size());
   for (size_t name = 0; name < spans_.names.size(); ++name) {

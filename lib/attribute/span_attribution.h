@@ -57,6 +57,9 @@ struct AttributionSummary {
   uint64_t spans_without_samples_shorter_than_period = 0;
   // Spans without a thread id that activation records put on a thread.
   uint64_t spans_placed_by_activation = 0;
+  // Of SpanIndexStats::ambiguous_spans, those on threads activation records
+  // decide: their overlap costs nothing.
+  uint64_t ambiguous_spans_on_activated_threads = 0;
   std::vector<SpanWithoutSamples> longest_without_samples;  // up to 10
   std::vector<SpanCpu> by_name;  // sorted by total weight, then self
 };

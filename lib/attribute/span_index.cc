@@ -51,7 +51,7 @@ SpanIndex::SpanIndex(const spans::SpanSet& set, const SpanTree& tree)
   stats_.threads = timelines_.size();
 }
 
-void SpanIndex::count_ambiguous(const Timeline& timeline) {
+void SpanIndex::count_ambiguous(Timeline& timeline) {
   // Synchronous code nests: every span still open when another starts is its
   // ancestor. An open non-ancestor means interleaved (async) spans.
   std::vector<uint32_t> open;
@@ -60,9 +60,19 @@ void SpanIndex::count_ambiguous(const Timeline& timeline) {
     while (!open.empty() && set_.spans[open.back()].end_unix_ns <= s.start_unix_ns) open.pop_back();
     if (!open.empty() && !tree_.is_ancestor_or_self(open.back(), span)) {
       ++stats_.ambiguous_spans;
+      ++timeline.ambiguous_spans;
     }
     open.push_back(span);
   }
+}
+
+uint64_t SpanIndex::ambiguous_spans_on(uint32_t pid, uint32_t tid) const {
+  uint64_t count = 0;
+  for (uint64_t key : {thread_key(pid, tid), thread_key(0, tid)}) {
+    if (auto it = timelines_.find(key); it != timelines_.end()) count += it->second.ambiguous_spans;
+    if (pid == 0) break;  // both keys are the same timeline
+  }
+  return count;
 }
 
 void SpanIndex::advance(Timeline& timeline, int64_t unix_ns) {

@@ -81,6 +81,9 @@ class SpanIndex {
 
   const SpanIndexStats& stats() const { return stats_; }
 
+  // The ambiguous spans of the timelines a sample of (pid, tid) looks at.
+  uint64_t ambiguous_spans_on(uint32_t pid, uint32_t tid) const;
+
   // True when the span has a thread to be placed on (and so could get samples).
   bool is_placed(uint32_t span) const { return placed_[span]; }
 
@@ -105,12 +108,13 @@ class SpanIndex {
     // outnumber span starts and ends.
     Verdict verdict;
     bool changed = false;
+    uint64_t ambiguous_spans = 0;  // this timeline's share of SpanIndexStats::ambiguous_spans
   };
 
   void advance(Timeline& timeline, int64_t unix_ns);
   Verdict judge(const std::vector<uint32_t>& active);
   const Verdict& verdict_at(Timeline& timeline, int64_t unix_ns);
-  void count_ambiguous(const Timeline& timeline);
+  void count_ambiguous(Timeline& timeline);
 
   const spans::SpanSet& set_;
   const SpanTree& tree_;

@@ -1,5 +1,6 @@
 #include "join/report_counters.h"
 
+#include <algorithm>
 #include <vector>
 
 #include <fmt/format.h>
@@ -168,7 +169,16 @@ std::vector<ReportCounter> span_counters() {
        "spans overlapping a non-parent span on the same thread (async runtime?): samples there get "
        "the spans' common ancestor or no span labels; activations name the running span "
        "(docs/activations.md)",
-       [](const JoinReport& r) { return spans_of(r).index.ambiguous_spans; }},
+       [](const JoinReport& r) {
+         const SpanReport& spans = spans_of(r);
+         return spans.index.ambiguous_spans -
+                std::min(spans.index.ambiguous_spans,
+                         spans.attribution.ambiguous_spans_on_activated_threads);
+       }},
+      {"ambiguous_on_activated_threads", kSpans, kJsonOnly, "", "",
+       [](const JoinReport& r) {
+         return spans_of(r).attribution.ambiguous_spans_on_activated_threads;
+       }},
       {"samples_by_common_ancestor", kSpans, kAlways, "spans",
        "samples among open spans that do not nest, labelled with their common ancestor",
        [](const JoinReport& r) { return spans_of(r).index.samples_by_common_ancestor; }},

@@ -84,6 +84,7 @@ const std::vector<Expected> kExpected = {
     {CounterSection::kSpans, "samples_unlabelled_not_nested", 422},
     {CounterSection::kSpans, "weight_unlabelled_not_nested", 423},
     {CounterSection::kSpans, "concurrent_coarse_clock", 424},
+    {CounterSection::kSpans, "ambiguous_on_activated_threads", 425},
     {CounterSection::kActivations, "files_read", 601},
     {CounterSection::kActivations, "files_skipped", 602},
     {CounterSection::kActivations, "writer_errors", 603},
@@ -151,7 +152,7 @@ JoinReport numbered_report() {
   spans.tree.local_roots = 409;
   spans.index.spans_without_thread = 829;  // 410 without a thread id + 419 placed by activation
   spans.index.spans_by_runtime_thread_id = 411;
-  spans.index.ambiguous_spans = 412;
+  spans.index.ambiguous_spans = 837;  // 412 + 425 on activated threads
   spans.coarse_clock.coarse_spans = 413;
   spans.coarse_clock.moved_spans = 414;
   spans.attribution.samples = 40;
@@ -165,6 +166,7 @@ JoinReport numbered_report() {
   spans.index.samples_unlabelled_not_nested = 422;
   spans.index.weight_unlabelled_not_nested = 423;
   spans.coarse_clock.concurrent_spans = 424;
+  spans.attribution.ambiguous_spans_on_activated_threads = 425;
   ActivationReport& activations = spans.activations.emplace();
   activations.read.files = 601;
   activations.read.files_skipped = 602;
@@ -281,6 +283,7 @@ TEST(ReportCounters, QuietPrintsAllButTheseCounters) {
       {CounterSection::kSpans, "weight_by_common_ancestor"},
       {CounterSection::kSpans, "weight_unlabelled_not_nested"},
       {CounterSection::kSpans, "concurrent_coarse_clock"},
+      {CounterSection::kSpans, "ambiguous_on_activated_threads"},
       // Activation counters: the ones that cost samples have a warning of their own
       // (kActivations); the others are one sentence when not quiet.
       {CounterSection::kActivations, "files_read"},
