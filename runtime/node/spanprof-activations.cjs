@@ -41,19 +41,28 @@
 
   const pid = process.pid;
   const path = `${dir}/activations-${pid}.bin`;
+  // Records are stored through typed-array views of the buffer, host byte order: the
+  // format is little-endian, so a big-endian host records nothing (checked below).
   const buffer = Buffer.alloc(RECORD_SIZE * BUFFER_RECORDS);
-  let used = 0;
+  const words = new Uint32Array(buffer.buffer, buffer.byteOffset, buffer.length / 4);
+  const times = new BigUint64Array(buffer.buffer, buffer.byteOffset, buffer.length / 8);
+  const WORDS_PER_RECORD = RECORD_SIZE / 4;
+  let used = 0;  // records in the buffer
   let fd = -1;
   let tid = 0;
   let stopped = false;
 
-  // What this thread follows. lastSpan is the span object last seen (compared by
-  // identity, so a transition to the same span costs one comparison); lastTraceId and
-  // lastSpanId are the ids last written, '' for none: the state a thread starts in.
+  // What this thread follows. lastContext and lastSpan are the context and span objects
+  // last seen (compared by identity, so a transition to the same one costs a
+  // comparison); lastIds are the
+  // ids last written (NO_IDS: none, the state a thread starts in). A span's ids are
+  // read, checked and turned into record words once, then kept with the span object.
+  const NO_IDS = new Uint32Array(6);
+  const idsOfSpan = new WeakMap();
+  let lastContext;
   let lastSpan;
-  let lastTraceId = '';
-  let lastSpanId = '';
-  // The span followed when each `before` ran, restored by its `after`.
+  let lastIds = NO_IDS;
+  // The context followed when each `before` ran, restored by its `after`.
   const resumed = [];
   let depth = 0;
 
@@ -81,63 +90,74 @@
     } catch { /* nowhere to say it */ }
   }
 
-  function writeWhole(bytes, length) {
-    let done = 0;
-    while (done < length) {
-      const wrote = writeSync(fd, bytes, done, length - done);
-      // A short write that splits a record would let another thread's records land
-      // inside it (docs/activations.md: whole records only).
-      if (wrote <= 0 || wrote % RECORD_SIZE !== 0) throw new Error(`short write of ${wrote} bytes`);
-      done += wrote;
-    }
-  }
-
   function flush() {
     if (used === 0 || fd < 0) return;
+    const length = used * RECORD_SIZE;
+    used = 0;
     try {
-      writeWhole(buffer, used);
-      used = 0;
+      let done = 0;
+      while (done < length) {
+        const wrote = writeSync(fd, buffer, done, length - done);
+        // A short write that splits a record would let another thread's records land
+        // inside it (docs/activations.md: whole records only).
+        if (wrote <= 0 || wrote % RECORD_SIZE !== 0) throw new Error(`short write of ${wrote} bytes`);
+        done += wrote;
+      }
     } catch (error) {
       fail(`cannot write ${path}: ${error.message}`);
     }
   }
 
-  function append(traceId, spanId) {
-    if (used === buffer.length) flush();
+  function append(ids) {
+    if (used === BUFFER_RECORDS) flush();
     if (stopped) return;
-    const at = used;
-    buffer.writeBigUInt64LE(process.hrtime.bigint(), at);  // CLOCK_MONOTONIC on Linux (libuv)
-    buffer.writeUInt32LE(pid, at + 8);
-    buffer.writeUInt32LE(tid, at + 12);
-    if (traceId === '') {
-      buffer.fill(0, at + 16, at + RECORD_SIZE);
-    } else {
-      buffer.write(traceId, at + 16, 16, 'hex');  // bytes in the order the hex reads
-      buffer.write(spanId, at + 32, 8, 'hex');
+    const word = used * WORDS_PER_RECORD;
+    times[word >> 1] = process.hrtime.bigint();  // CLOCK_MONOTONIC on Linux (libuv)
+    words[word + 2] = pid;
+    words[word + 3] = tid;
+    words[word + 4] = ids[0];
+    words[word + 5] = ids[1];
+    words[word + 6] = ids[2];
+    words[word + 7] = ids[3];
+    words[word + 8] = ids[4];
+    words[word + 9] = ids[5];
+    used++;
+    lastIds = ids;
+  }
+
+  // trace_id then span_id, bytes in the order the hex reads, as the record's words 4-9.
+  // The invalid span context (all zeros) and malformed ids both mean: no span.
+  function idsOf(span) {
+    if (span === undefined || span === null || typeof span !== 'object') return NO_IDS;
+    let ids = idsOfSpan.get(span);
+    if (ids !== undefined) return ids;
+    ids = NO_IDS;
+    const spanContext = typeof span.spanContext === 'function' ? span.spanContext() : undefined;
+    if (spanContext && TRACE_ID.test(spanContext.traceId) && SPAN_ID.test(spanContext.spanId) &&
+        spanContext.traceId !== '00000000000000000000000000000000' &&
+        spanContext.spanId !== '0000000000000000') {
+      const bytes = Buffer.from(spanContext.traceId + spanContext.spanId, 'hex');
+      ids = new Uint32Array(bytes.buffer, bytes.byteOffset, 6).slice();
     }
-    used = at + RECORD_SIZE;
-    lastTraceId = traceId;
-    lastSpanId = spanId;
+    idsOfSpan.set(span, ids);
+    return ids;
+  }
+
+  function sameIds(a, b) {
+    return a === b || (a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3] &&
+                       a[4] === b[4] && a[5] === b[5]);
   }
 
   function followSpan(span) {
     if (span === lastSpan) return;
     lastSpan = span;
-    let traceId = '';
-    let spanId = '';
-    const spanContext = span !== undefined && span !== null && typeof span.spanContext === 'function'
-      ? span.spanContext() : undefined;
-    // The invalid span context (all zeros) and malformed ids both mean: no span.
-    if (spanContext && TRACE_ID.test(spanContext.traceId) && SPAN_ID.test(spanContext.spanId) &&
-        spanContext.traceId !== '00000000000000000000000000000000' &&
-        spanContext.spanId !== '0000000000000000') {
-      traceId = spanContext.traceId;
-      spanId = spanContext.spanId;
-    }
-    if (traceId !== lastTraceId || spanId !== lastSpanId) append(traceId, spanId);
+    const ids = idsOf(span);
+    if (!sameIds(ids, lastIds)) append(ids);
   }
 
   function followContext(context) {
+    if (context === lastContext) return;
+    lastContext = context;
     followSpan(context === undefined || context === null ? undefined : context.getValue(SPAN_KEY));
   }
 
@@ -201,24 +221,24 @@
       followActive();
     } else {
       manager = undefined;
-      followSpan(undefined);
+      followContext(undefined);
     }
   }
 
   const hook = createHook({
     before() {
-      resumed[depth++] = lastSpan;
+      resumed[depth++] = lastContext;
       if (api.context !== manager) adoptManager();
       followActive();
     },
     after() {
       try {
-        let span;
+        let context;
         if (depth > 0) {
-          span = resumed[--depth];
+          context = resumed[--depth];
           resumed[depth] = undefined;  // keeps no ended span alive
         }
-        followSpan(span);
+        followContext(context);
       } catch { /* never into the app */ }
     },
   });
@@ -271,6 +291,10 @@
   }
 
   try {
+    if (require('os').endianness() !== 'LE') {
+      fail('this host is big-endian; the hook writes little-endian records only');
+      return;
+    }
     openFile();
   } catch (error) {
     fail(`cannot create ${path}: ${error.message}`);

@@ -2,7 +2,7 @@
 // concurrent load: the event-loop case of spanprof's activation records.
 //
 //   node --perf-basic-prof --interpreted-frames-native-stack http_server.js \
-//     [--duration-ms N] [--requests N] [--concurrency N] [--in-worker]
+//     [--duration-ms N] [--requests N] [--concurrency N] [--light] [--in-worker]
 //
 // Three routes; each handler awaits simulated I/O, then burns CPU in a route-specific
 // named function inside a child span of its server span, so many requests' spans are
@@ -13,6 +13,8 @@
 // sets; without it, spans are made but not sent) and the process exits. A span processor stamps thread.os_id, what spanprof's
 // docs ask of apps joined without activation records.
 //
+// --light: a twentieth of the CPU work per request, so the requests' own machinery
+// (and a runtime hook's cost per transition) weighs more.
 // --in-worker runs all of it in a worker_thread (the main thread only waits).
 // SPANPROF_TEST_CHECKS=FILE: at many points, the app notes the time, its OS thread id
 // and trace.getActiveSpan(); the list goes to FILE as JSON lines at exit, for tests to
@@ -123,11 +125,12 @@ async function serve() {
     }
     return count;
   }
-  // Each about a millisecond or two of CPU here.
+  // Each about a millisecond or two of CPU here (--light: a twentieth).
+  const light = argv.includes('--light');
   const ROUTES = {
-    '/fibonacci': { work: () => computeFibonacci(22), span: 'fibonacci' },
-    '/sort': { work: () => computeSort(12000), span: 'sort' },
-    '/primes': { work: () => computePrimes(40000), span: 'primes' },
+    '/fibonacci': { work: () => computeFibonacci(light ? 16 : 22), span: 'fibonacci' },
+    '/sort': { work: () => computeSort(light ? 600 : 12000), span: 'sort' },
+    '/primes': { work: () => computePrimes(light ? 2000 : 40000), span: 'primes' },
   };
   const PATHS = Object.keys(ROUTES);
 
@@ -189,8 +192,10 @@ async function serve() {
   }
   // The main script's own context: no span.
   context.with(context.active(), () => check('top level'));
+  const started = process.hrtime.bigint();
   await Promise.all(Array.from({ length: concurrency }, client));
 
+  const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
   agent.destroy();
   await new Promise((resolve) => server.close(resolve));
   await provider.shutdown();  // flushes the BatchSpanProcessor
@@ -198,5 +203,5 @@ async function serve() {
     fs.writeFileSync(checksFile, checks.map((c) => JSON.stringify(c)).join('\n') + '\n',
                      { flag: 'a' });
   }
-  console.log(`http_server: ${completed} requests on thread ${tid}`);
+  console.log(`http_server: ${completed} requests on thread ${tid} in ${elapsedMs.toFixed(1)} ms`);
 }
