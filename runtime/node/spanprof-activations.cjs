@@ -297,7 +297,7 @@
     }
     openFile();
   } catch (error) {
-    fail(`cannot create ${path}: ${error.message}`);
+    fail(`cannot ${isMainThread ? 'create' : 'open'} ${path}: ${error.message}`);
     return;
   }
 

@@ -94,25 +94,25 @@ async function serve() {
 
   const checksFile = process.env.SPANPROF_TEST_CHECKS;
   const checks = [];
+  const routeOfSpan = new WeakMap();  // child span -> route, for the checks
+  const routeOf = (span) => (span && routeOfSpan.get(span)) || '';
   function check(where) {
     if (!checksFile) return;
     const span = trace.getActiveSpan();
-    checks.push({ t: process.hrtime.bigint().toString(), tid, where,
+    checks.push({ t: process.hrtime.bigint().toString(), tid, where, route: routeOf(span),
                   span_id: span ? span.spanContext().spanId : '' });
   }
 
   function computeFibonacci(n) {
     return n < 2 ? n : computeFibonacci(n - 1) + computeFibonacci(n - 2);
   }
-  function computeSort(n) {
-    let seed = n;
-    const values = new Array(n);
-    for (let i = 0; i < n; i++) {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      values[i] = seed;
+  function computeHash(rounds) {
+    let hash = 0x811c9dc5;  // FNV-1a
+    for (let i = 0; i < rounds; i++) {
+      hash ^= i & 0xff;
+      hash = Math.imul(hash, 16777619) >>> 0;
     }
-    values.sort((a, b) => a - b);
-    return values[n >> 1];
+    return hash;
   }
   function computePrimes(limit) {
     let count = 0;
@@ -125,12 +125,13 @@ async function serve() {
     }
     return count;
   }
-  // Each about a millisecond or two of CPU here (--light: a twentieth).
+  // Each about 1.5 ms of CPU here (--light: a twentieth), in plain JS so that every
+  // sample's frame-pointer stack has the route's function.
   const light = argv.includes('--light');
   const ROUTES = {
-    '/fibonacci': { work: () => computeFibonacci(light ? 16 : 22), span: 'fibonacci' },
-    '/sort': { work: () => computeSort(light ? 600 : 12000), span: 'sort' },
-    '/primes': { work: () => computePrimes(light ? 2000 : 40000), span: 'primes' },
+    '/fibonacci': { work: () => computeFibonacci(light ? 19 : 25), span: 'fibonacci' },
+    '/hash': { work: () => computeHash(light ? 50000 : 1000000), span: 'hash' },
+    '/primes': { work: () => computePrimes(light ? 4000 : 40000), span: 'primes' },
   };
   const PATHS = Object.keys(ROUTES);
 
@@ -147,6 +148,7 @@ async function serve() {
     await sleep(1 + (request.socket.remotePort % 3));  // the "database"
     check('after await');
     const value = tracer.startActiveSpan(route.span, (span) => {
+      if (checksFile) routeOfSpan.set(span, request.url);
       check('in child span');
       const result = route.work();
       check('after work');

@@ -42,7 +42,7 @@ DURATION_MS = "1500" if SANITIZED else "3000"
 # route path -> (CPU function, child span, server span), as http_server.js names them
 ROUTES = {
     "/fibonacci": ("computeFibonacci", "fibonacci", "GET /fibonacci"),
-    "/sort": ("computeSort", "sort", "GET /sort"),
+    "/hash": ("computeHash", "hash", "GET /hash"),
     "/primes": ("computePrimes", "primes", "GET /primes"),
 }
 HEADER = struct.Struct("<8sHHHHIIQQ")
