@@ -81,7 +81,8 @@
     }
     try {
       // The first failure of the process wins: one line, as the reader expects.
-      const errorFd = openSync(`${dir}/activations-${pid}.error`, O_WRONLY | O_CREAT | O_EXCL, 0o600);
+      const errorPath = `${dir}/activations-${pid}.error`;
+      const errorFd = openSync(errorPath, O_WRONLY | O_CREAT | O_EXCL, 0o600);
       try {
         writeSync(errorFd, `spanprof Node hook: ${why}; no activations recorded after this\n`);
       } finally {
@@ -100,7 +101,9 @@
         const wrote = writeSync(fd, buffer, done, length - done);
         // A short write that splits a record would let another thread's records land
         // inside it (docs/activations.md: whole records only).
-        if (wrote <= 0 || wrote % RECORD_SIZE !== 0) throw new Error(`short write of ${wrote} bytes`);
+        if (wrote <= 0 || wrote % RECORD_SIZE !== 0) {
+          throw new Error(`short write of ${wrote} bytes`);
+        }
         done += wrote;
       }
     } catch (error) {
@@ -254,7 +257,8 @@
       enumerable: false,
       get() { return undefined; },
       set(value) {
-        Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
+        Object.defineProperty(object, key,
+                              { value, writable: true, enumerable: true, configurable: true });
         try { onSet(value); } catch { /* never into the app */ }
       },
     });

@@ -10,14 +10,14 @@
 // the CPU belongs to. A built-in client keeps --concurrency (8) requests in flight until
 // --duration-ms passes or --requests are done, then the server closes, the spans are
 // flushed (OTLP/HTTP protobuf to OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, what `spanprof run`
-// sets; without it, spans are made but not sent) and the process exits. A span processor stamps thread.os_id, what spanprof's
-// docs ask of apps joined without activation records.
+// sets; without it, spans are made but not sent) and the process exits. A span processor
+// stamps thread.os_id, what spanprof's docs ask of apps joined without activation records.
 //
 // --light: a twentieth of the CPU work per request, so the requests' own machinery
 // (and a runtime hook's cost per transition) weighs more.
 // --in-worker runs all of it in a worker_thread (the main thread only waits).
-// SPANPROF_TEST_CHECKS=FILE: at many points, the app notes the time, its OS thread id
-// and trace.getActiveSpan(); the list goes to FILE as JSON lines at exit, for tests to
+// SPANPROF_TEST_CHECKS=FILE: at many points, the app notes the time, its OS thread id,
+// trace.getActiveSpan() (and the route of child spans); the list goes to FILE as JSON lines at exit, for tests to
 // hold against the activation records.
 'use strict';
 

@@ -196,10 +196,13 @@ def run_cannot_write(tap, hook, work):
               "SPANPROF_ACTIVATIONS_DIR empty: the hook writes nothing", f"{code} {out}")
 
 
-def route_shares(samples):
-    """route -> (samples in its CPU function, with both its spans, labelled at all)."""
+def route_shares(samples, exact):
+    """route -> (samples in its CPU function, those labelled with its spans, those labelled
+    at all). exact: the innermost span must be the route's child span; otherwise its server
+    span will do (a common ancestor)."""
     shares = {}
     for path, (function, child, server) in ROUTES.items():
+        innermost_ok = (child,) if exact else (child, server)
         inside = right = labelled = 0
         for count, labels, frames in samples:
             if not any(function in frame for frame in frames):
@@ -207,7 +210,7 @@ def route_shares(samples):
             inside += count
             if labels.get("innermost_span_name"):
                 labelled += count
-            if (labels.get("innermost_span_name") in (child, server) and
+            if (labels.get("innermost_span_name") in innermost_ok and
                     labels.get("span_name") == server):
                 right += count
         shares[path] = (inside, right, labelled)
@@ -221,14 +224,15 @@ def spanprof_run(tap, spanprof, app_dir, work, name, options, perf_maps):
     code, out, err = run([spanprof, "run", "-o", capture] + options + ["--", "node"] +
                          NODE_FLAGS + [os.path.join(app_dir, "http_server.js"),
                                        "--duration-ms", DURATION_MS], env=env, cwd=work)
-    perf_maps.append(f"/tmp/perf-{(load_json(os.path.join(capture, 'capture.json')) or {}).get('app_pid')}.map")
+    record = load_json(os.path.join(capture, "capture.json")) or {}
+    perf_maps.append(f"/tmp/perf-{record.get('app_pid')}.map")
     tap.check(code == 0, f"spanprof run {' '.join(options + ['--'])} node http_server.js exits 0",
               f"code {code}\n{out}\n{err}")
     try:
         samples = dump_samples(spanprof, os.path.join(capture, "profile.pb.gz"))
     except RuntimeError as error:
         tap.bail(f"spanprof dump failed: {error}")
-    return capture, route_shares(samples)
+    return capture, route_shares(samples, exact=not options)
 
 
 def main():
