@@ -82,6 +82,14 @@ void print_spans(const join::JoinReport& report, bool quiet, std::FILE* out, std
     fmt::print(out, "\n");
   }
   print_counters(out, report, join::CounterSection::kSpans, quiet);
+  if (spans.activations && !quiet && !spans.join_error) {
+    const join::ActivationReport& activations = *spans.activations;
+    fmt::print(out, "  activations {} records from {} file(s) on {} threads decided {} samples ({} in "
+               "spans)\n",
+               grouped(activations.read.records), grouped(activations.read.files),
+               grouped(activations.samples.join.threads), grouped(activations.samples.samples),
+               grouped(activations.samples.samples_in_spans));
+  }
   for (const std::string& problem : spans.read.problems) fmt::print(err, "warning: {}\n", problem);
   if (spans.join_error) {
     fmt::print(err, "error: {}\n", spans.join_error->to_string());

@@ -19,7 +19,8 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& options) {
   run->footer(
       "The command gets SPANPROF_SPANS_FILE=DIR/spans.jsonl (OTLP JSON Lines) and, with the "
       "receiver, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT and OTEL_EXPORTER_OTLP_TRACES_PROTOCOL="
-      "http/protobuf (unless already set). SIGINT/SIGTERM sent to spanprof are passed to the "
+      "http/protobuf (unless already set), SPANPROF_ACTIVATIONS_DIR=DIR, and NODE_OPTIONS with "
+      "spanprof's Node hook appended (unless --no-runtime-hooks). SIGINT/SIGTERM sent to spanprof are passed to the "
       "command, so it can flush its spans.\n"
       "Exit codes before the command runs: 1 bad options or DIR not empty, 4 cannot record "
       "(perf missing, not permitted, event unavailable), 126/127 command not executable/found.\n"
@@ -50,6 +51,9 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& options) {
       ->type_name("FILE");
   run->add_flag("--no-receiver", [&options](int64_t) { options.run.receiver = false; },
                 "Do not start the OTLP/HTTP receiver or set OTEL_EXPORTER_OTLP_TRACES_*");
+  run->add_flag("--no-runtime-hooks", [&options](int64_t) { options.run.runtime_hooks = false; },
+                "Do not load spanprof's Node hook (NODE_OPTIONS --require) that records which "
+                "span is current on each thread (docs/activations.md)");
   run->add_flag("--no-join", options.no_join,
                 "Only record; run `spanprof join DIR` later");
   run->add_flag("-q,--quiet", options.quiet, "Print only warnings, errors and losses");

@@ -57,6 +57,41 @@ void propagate(const std::vector<Constraint>& constraints, std::vector<Bounds>& 
   }
 }
 
+// The error of a span's recorded start: its true start lies in
+// [recorded, recorded + error].
+int64_t start_error(bool coarse) { return coarse ? kMillisecond - 1 : 0; }
+
+// Marks the spans of a thread (sorted by start) that overlap a span that is
+// neither their ancestor nor their descendant by more than a late true start
+// could explain. Two spans ran one after the other only if the later one's
+// true start (at most recorded + error) is at or after the earlier one's end
+// (at least its recorded end): overlaps of up to the error are the clock's,
+// longer ones mean both were open together, as in an event loop.
+std::vector<bool> concurrent_spans(const spans::SpanSet& set, const SpanTree& tree,
+                                   const std::vector<uint32_t>& spans_on_thread,
+                                   const std::vector<bool>& coarse) {
+  std::vector<bool> concurrent(spans_on_thread.size(), false);
+  std::vector<uint32_t> open;  // positions of spans whose recorded end is still ahead
+  for (uint32_t pos = 0; pos < spans_on_thread.size(); ++pos) {
+    uint32_t index = spans_on_thread[pos];
+    const spans::Span& span = set.spans[index];
+    std::erase_if(open, [&](uint32_t before) {
+      return set.spans[spans_on_thread[before]].end_unix_ns <= span.start_unix_ns;
+    });
+    for (uint32_t before : open) {
+      uint32_t other = spans_on_thread[before];
+      int64_t overlap = set.spans[other].end_unix_ns - span.start_unix_ns;
+      if (overlap > start_error(coarse[pos]) && !tree.is_ancestor_or_self(other, index) &&
+          !tree.is_ancestor_or_self(index, other)) {
+        concurrent[before] = true;
+        concurrent[pos] = true;
+      }
+    }
+    open.push_back(pos);
+  }
+  return concurrent;
+}
+
 }  // namespace
 
 CoarseClockStats repair_coarse_clocks(spans::SpanSet& set, const SpanTree& tree) {
@@ -84,10 +119,13 @@ CoarseClockStats repair_coarse_clocks(spans::SpanSet& set, const SpanTree& tree)
   }
   if (stats.coarse_spans == 0) return stats;
 
+  // Position of each span in its thread's sorted list while that thread is
+  // repaired (kNoSpan otherwise): a parent constrains a child on its own thread.
+  std::vector<uint32_t> position(set.spans.size(), kNoSpan);
   std::vector<uint32_t> open;  // positions of the spans enclosing the current one
   std::vector<Constraint> constraints;
   std::vector<Bounds> bounds;
-  std::vector<uint32_t> position_of_parent;
+  std::vector<bool> coarse;
   for (auto& [key, spans_on_thread] : by_thread) {
     std::sort(spans_on_thread.begin(), spans_on_thread.end(), [&](uint32_t a, uint32_t b) {
       const spans::Span& sa = set.spans[a];
@@ -96,6 +134,14 @@ CoarseClockStats repair_coarse_clocks(spans::SpanSet& set, const SpanTree& tree)
       if (tree.depth(a) != tree.depth(b)) return tree.depth(a) < tree.depth(b);
       return a < b;
     });
+    coarse.assign(spans_on_thread.size(), false);
+    for (uint32_t pos = 0; pos < spans_on_thread.size(); ++pos) {
+      coarse[pos] = is_coarse(set.spans[spans_on_thread[pos]]);
+      position[spans_on_thread[pos]] = pos;
+    }
+    // Spans open together for async reasons are not mis-stamped: they keep
+    // their recorded start and take no part in the order of siblings.
+    std::vector<bool> concurrent = concurrent_spans(set, tree, spans_on_thread, coarse);
     open.clear();
     constraints.clear();
     bounds.clear();
@@ -103,31 +149,39 @@ CoarseClockStats repair_coarse_clocks(spans::SpanSet& set, const SpanTree& tree)
       uint32_t index = spans_on_thread[pos];
       const spans::Span& span = set.spans[index];
       int64_t duration = span.end_unix_ns - span.start_unix_ns;
-      bounds.push_back(is_coarse(span) ? Bounds{span.start_unix_ns,
-                                                span.start_unix_ns + kMillisecond - 1}
-                                       : Bounds{span.start_unix_ns, span.start_unix_ns});
-      // Open spans that are not ancestors have finished: synchronous work on
-      // one thread nests, so this span began after each of them ended.
-      while (!open.empty() && !tree.is_ancestor_or_self(spans_on_thread[open.back()], index)) {
-        uint32_t before = open.back();
-        const spans::Span& finished = set.spans[spans_on_thread[before]];
-        constraints.push_back({before, pos, finished.end_unix_ns - finished.start_unix_ns});
-        open.pop_back();
+      bool movable = coarse[pos] && !concurrent[pos];
+      bounds.push_back({span.start_unix_ns, span.start_unix_ns + start_error(movable)});
+      if (concurrent[pos]) {
+        if (coarse[pos]) ++stats.concurrent_spans;
+      } else {
+        // Open spans that are not ancestors have finished: the spans left
+        // after the concurrent ones nest, so this span began after each of
+        // them ended.
+        while (!open.empty() && !tree.is_ancestor_or_self(spans_on_thread[open.back()], index)) {
+          uint32_t before = open.back();
+          const spans::Span& finished = set.spans[spans_on_thread[before]];
+          constraints.push_back({before, pos, finished.end_unix_ns - finished.start_unix_ns});
+          open.pop_back();
+        }
+        open.push_back(pos);
       }
-      if (!open.empty() && spans_on_thread[open.back()] == tree.parent(index)) {
-        // Inside the parent: starts after it, ends before it.
-        uint32_t parent = open.back();
+      uint32_t parent = tree.parent(index) == kNoSpan ? kNoSpan : position[tree.parent(index)];
+      if (parent != kNoSpan && parent < pos) {
+        // Inside the parent: starts after it, ends before it, when the
+        // recorded times allow it (an async child may outlive its parent).
         const spans::Span& enclosing = set.spans[spans_on_thread[parent]];
         int64_t parent_duration = enclosing.end_unix_ns - enclosing.start_unix_ns;
-        constraints.push_back({parent, pos, 0});
-        constraints.push_back({pos, parent, duration - parent_duration});
+        if (span.end_unix_ns <= enclosing.end_unix_ns + (bounds[parent].hi - bounds[parent].lo)) {
+          constraints.push_back({parent, pos, 0});
+          constraints.push_back({pos, parent, duration - parent_duration});
+        }
       }
-      open.push_back(pos);
     }
     propagate(constraints, bounds);
     for (uint32_t pos = 0; pos < spans_on_thread.size(); ++pos) {
       spans::Span& span = set.spans[spans_on_thread[pos]];
-      if (!is_coarse(span)) continue;
+      position[spans_on_thread[pos]] = kNoSpan;
+      if (!coarse[pos] || concurrent[pos]) continue;
       // The true start is uniform over what the constraints leave: its middle
       // is the least wrong on average. Bounds that cross (constraints the
       // spans themselves break) keep the lowest start allowed.

@@ -8,6 +8,9 @@
 // thread constrain each other: a span starts after its previous sibling ended,
 // and lies inside its parent. The bounds are tightened along those constraints
 // in both directions, and each span is placed in the middle of what is left.
+// Spans that overlap a non-ancestor by more than the clock error were open
+// together (an event loop interleaving requests), not mis-stamped: they keep
+// their recorded times and are not ordered after their siblings.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +23,10 @@ namespace spanprof::attribute {
 struct CoarseClockStats {
   uint64_t coarse_spans = 0;  // spans whose start is a whole millisecond
   uint64_t moved_spans = 0;   // of those, moved later
+  // Of the coarse spans, those left where they are because they overlap a
+  // span on their thread that is neither ancestor nor descendant by more than
+  // the clock error: concurrent (async), not mis-stamped.
+  uint64_t concurrent_spans = 0;
 };
 
 // Adjusts start/end of coarse spans in place. Spans are grouped by thread (and

@@ -15,11 +15,42 @@ SpanAttribution::SpanAttribution(spans::SpanSet spans, SpanScope scope)
       name_seen_(spans_.names.size(), 0),
       name_total_(spans_.names.size(), 0) {}
 
+void SpanAttribution::use_activations(const activations::ActivationSet& set,
+                                      std::optional<int64_t> monotonic_to_unix_ns) {
+  activations_ = std::make_unique<ActivationTimeline>(set, spans_, tree_, monotonic_to_unix_ns);
+}
+
+ActivationSampleStats SpanAttribution::activation_stats() const {
+  ActivationSampleStats stats = activation_samples_;
+  if (activations_) stats.join = activations_->stats();
+  return stats;
+}
+
+bool SpanAttribution::match_by_activation(uint32_t pid, uint32_t tid, int64_t unix_ns,
+                                          SpanMatch& match) {
+  if (!activations_) return false;
+  ActivationTimeline::Hit hit = activations_->lookup(pid, tid, unix_ns);
+  using State = ActivationTimeline::State;
+  switch (hit.state) {
+    case State::kNoActivations: return false;
+    case State::kBeforeFirst: ++activation_samples_.samples_before_first; break;
+    case State::kNoSpan: ++activation_samples_.samples_no_span; break;
+    case State::kUnknownSpan: ++activation_samples_.samples_unknown_span; break;
+    case State::kSpan:
+      ++activation_samples_.samples_in_spans;
+      match = {hit.span, tree_.local_root(hit.span)};
+      break;
+  }
+  ++activation_samples_.samples;
+  return true;
+}
+
 void SpanAttribution::label(uint32_t pid, uint32_t tid, int64_t unix_ns, int64_t weight,
                             std::vector<profile::Label>& labels) {
   ++samples_;
   weight_ += weight;
-  SpanMatch match = index_.lookup(pid, tid, unix_ns);
+  SpanMatch match;
+  if (!match_by_activation(pid, tid, unix_ns, match)) match = index_.lookup(pid, tid, unix_ns);
   if (match.innermost == kNoSpan) return;
   ++samples_in_spans_;
   weight_in_spans_ += weight;
@@ -70,7 +101,9 @@ AttributionSummary SpanAttribution::summarize(int64_t period_ns) const {
       ++summary.spans_with_samples;
       continue;
     }
-    if (!index_.is_placed(i)) continue;  // counted as without a thread id
+    bool activated = activations_ && activations_->is_activated(i);
+    if (activated && !index_.is_placed(i)) ++summary.spans_placed_by_activation;
+    if (!index_.is_placed(i) && !activated) continue;  // counted as without a thread id
     ++summary.spans_without_samples;
     int64_t duration = span.end_unix_ns - span.start_unix_ns;
     if (duration < period_ns) ++summary.spans_without_samples_shorter_than_period;

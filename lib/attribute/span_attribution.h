@@ -10,6 +10,11 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+#include <optional>
+
+#include "activations/activation_set.h"
+#include "attribute/activation_timeline.h"
 #include "attribute/coarse_clock_repair.h"
 #include "attribute/span_index.h"
 #include "attribute/span_tree.h"
@@ -32,6 +37,16 @@ struct SpanWithoutSamples {
   int64_t duration_ns = 0;
 };
 
+// What the activation records decided (docs/activations.md).
+struct ActivationSampleStats {
+  ActivationJoinStats join;
+  uint64_t samples = 0;               // samples on threads with activation records
+  uint64_t samples_in_spans = 0;      // of those, labelled with the activated span
+  uint64_t samples_no_span = 0;       // a record said no span was current
+  uint64_t samples_before_first = 0;  // earlier than their thread's first record
+  uint64_t samples_unknown_span = 0;  // the current span is in no span file: unlabelled
+};
+
 struct AttributionSummary {
   uint64_t samples = 0;
   uint64_t samples_in_spans = 0;
@@ -40,6 +55,8 @@ struct AttributionSummary {
   uint64_t spans_with_samples = 0;
   uint64_t spans_without_samples = 0;       // of the spans that could be placed on a thread
   uint64_t spans_without_samples_shorter_than_period = 0;
+  // Spans without a thread id that activation records put on a thread.
+  uint64_t spans_placed_by_activation = 0;
   std::vector<SpanWithoutSamples> longest_without_samples;  // up to 10
   std::vector<SpanCpu> by_name;  // sorted by total weight, then self
 };
@@ -54,6 +71,15 @@ class SpanAttribution {
   void label(uint32_t pid, uint32_t tid, int64_t unix_ns, int64_t weight,
              std::vector<profile::Label>& labels);
 
+  // From here on, samples on threads with activation records get the span
+  // the records say was current (their parents give the root); other threads
+  // are joined by span times. monotonic_to_unix_ns: see ActivationTimeline.
+  void use_activations(const activations::ActivationSet& set,
+                       std::optional<int64_t> monotonic_to_unix_ns);
+  // Null without activations.
+  const ActivationTimeline* activations() const { return activations_.get(); }
+  ActivationSampleStats activation_stats() const;
+
   // period_ns: the sampling period, to explain spans that got no sample.
   AttributionSummary summarize(int64_t period_ns) const;
 
@@ -63,11 +89,16 @@ class SpanAttribution {
   const spans::SpanSet& spans() const { return spans_; }
 
  private:
+  // True when the sample's thread has activation records; match is then theirs.
+  bool match_by_activation(uint32_t pid, uint32_t tid, int64_t unix_ns, SpanMatch& match);
+
   spans::SpanSet spans_;
   SpanTree tree_;
   CoarseClockStats coarse_stats_;  // before index_: the repair moves spans it indexes
   SpanIndex index_;
   SpanScope scope_;
+  std::unique_ptr<ActivationTimeline> activations_;
+  ActivationSampleStats activation_samples_;
   std::vector<int64_t> self_weight_;   // per span
   std::vector<uint32_t> sample_count_;  // per span: samples inside it, child spans included
   std::vector<uint64_t> name_seen_;     // per name: last sample counter, to count total once

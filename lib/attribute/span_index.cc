@@ -24,7 +24,8 @@ std::optional<SpanThread> thread_of_span(const spans::SpanSet& set, const spans:
 }
 
 SpanIndex::SpanIndex(const spans::SpanSet& set, const SpanTree& tree)
-    : set_(set), tree_(tree), placed_(set.spans.size(), false) {
+    : set_(set), tree_(tree), placed_(set.spans.size(), false),
+      slot_(set.spans.size(), 0), mark_(set.spans.size(), 0) {
   for (uint32_t i = 0; i < set.spans.size(); ++i) {
     if (tree.is_dropped(i)) continue;
     std::optional<SpanThread> thread = thread_of_span(set, set.spans[i]);
@@ -64,13 +65,14 @@ void SpanIndex::count_ambiguous(const Timeline& timeline) {
   }
 }
 
-const SpanIndex::ActiveKey* SpanIndex::advance(Timeline& timeline, int64_t unix_ns) {
+void SpanIndex::advance(Timeline& timeline, int64_t unix_ns) {
   // Time going backwards on one thread (clock offset, a late sample): restart
   // the sweep so the answer stays exact.
   if (unix_ns < timeline.last_time) {
     timeline.next = 0;
     timeline.active.clear();
     timeline.endings = {};
+    timeline.changed = true;
   }
   timeline.last_time = unix_ns;
   while (timeline.next < timeline.spans.size()) {
@@ -79,29 +81,106 @@ const SpanIndex::ActiveKey* SpanIndex::advance(Timeline& timeline, int64_t unix_
     if (s.start_unix_ns > unix_ns) break;
     ++timeline.next;
     if (s.end_unix_ns <= unix_ns) continue;  // already over
-    ActiveKey key{s.start_unix_ns, tree_.depth(span), span};
-    timeline.active.insert(key);
-    timeline.endings.push(Ending{s.end_unix_ns, key});
+    slot_[span] = static_cast<uint32_t>(timeline.active.size());
+    timeline.active.push_back(span);
+    timeline.endings.push(Ending{s.end_unix_ns, span});
+    timeline.changed = true;
   }
   while (!timeline.endings.empty() && timeline.endings.top().end <= unix_ns) {
-    timeline.active.erase(timeline.endings.top().key);
+    std::vector<uint32_t>& active = timeline.active;
+    uint32_t slot = slot_[timeline.endings.top().span];
+    active[slot] = active.back();
+    slot_[active[slot]] = slot;
+    active.pop_back();
     timeline.endings.pop();
+    timeline.changed = true;
   }
-  if (timeline.active.empty()) return nullptr;
-  return &*timeline.active.rbegin();
 }
 
-SpanMatch SpanIndex::lookup(uint32_t pid, uint32_t tid, int64_t unix_ns) {
-  const ActiveKey* best = nullptr;
+SpanIndex::Verdict SpanIndex::judge(const std::vector<uint32_t>& active) {
+  if (active.empty()) return {};
+  if (active.size() == 1) return {active[0], SpanChoice::kDeepest};
+  if (active.size() == 2) {
+    uint32_t a = active[0];
+    uint32_t b = active[1];
+    if (tree_.is_ancestor_or_self(a, b)) return {b, SpanChoice::kDeepest};
+    if (tree_.is_ancestor_or_self(b, a)) return {a, SpanChoice::kDeepest};
+  }
+  // Parents are linked within one trace and one process: open spans of two
+  // local roots (two traces, as a rule: requests interleaved on an event
+  // loop) share no ancestor.
+  uint32_t root = tree_.local_root(active[0]);
+  for (uint32_t span : active) {
+    if (tree_.local_root(span) != root) return {kNoSpan, SpanChoice::kAmbiguous};
+  }
+  // An open span with an open descendant is taken to wait for it, as when
+  // spans nest: the candidates are the open spans with none. Mark every
+  // ancestor of an open span; a walk stops where an earlier one passed.
+  if (++mark_epoch_ == 0) {  // wrapped: old marks would read as new
+    std::fill(mark_.begin(), mark_.end(), 0);
+    mark_epoch_ = 1;
+  }
+  for (uint32_t span : active) {
+    for (uint32_t up = tree_.parent(span); up != kNoSpan && mark_[up] != mark_epoch_;
+         up = tree_.parent(up)) {
+      mark_[up] = mark_epoch_;
+    }
+  }
+  // Any candidate may have been running: only a span containing them all is
+  // sure to contain the one that was. They share a root, so there is one.
+  uint32_t common = kNoSpan;
+  bool several = false;
+  for (uint32_t span : active) {
+    if (mark_[span] == mark_epoch_) continue;
+    if (common == kNoSpan) {
+      common = span;
+    } else {
+      common = tree_.common_ancestor(common, span);
+      several = true;
+    }
+  }
+  return {common, several ? SpanChoice::kCommonAncestor : SpanChoice::kDeepest};
+}
+
+const SpanIndex::Verdict& SpanIndex::verdict_at(Timeline& timeline, int64_t unix_ns) {
+  advance(timeline, unix_ns);
+  if (timeline.changed) {
+    timeline.verdict = judge(timeline.active);
+    timeline.changed = false;
+  }
+  return timeline.verdict;
+}
+
+SpanMatch SpanIndex::lookup(uint32_t pid, uint32_t tid, int64_t unix_ns, int64_t weight) {
+  Verdict verdict;
   for (uint64_t key : {thread_key(pid, tid), thread_key(0, tid)}) {
     auto it = timelines_.find(key);
-    if (it == timelines_.end()) continue;
-    const ActiveKey* candidate = advance(it->second, unix_ns);
-    if (candidate != nullptr && (best == nullptr || *best < *candidate)) best = candidate;
+    if (it != timelines_.end()) {
+      const Verdict& on_timeline = verdict_at(it->second, unix_ns);
+      // Spans of a resource with process.pid and of one without, both open on
+      // the thread: parents never link two resources, so none contains both.
+      if (on_timeline.choice != SpanChoice::kNone) {
+        verdict = verdict.choice == SpanChoice::kNone ? on_timeline
+                                                      : Verdict{kNoSpan, SpanChoice::kAmbiguous};
+      }
+    }
     if (pid == 0) break;  // both keys are the same timeline
   }
-  if (best == nullptr) return {};
-  return SpanMatch{best->span, tree_.local_root(best->span)};
+  switch (verdict.choice) {
+    case SpanChoice::kNone:
+      return {};
+    case SpanChoice::kAmbiguous:
+      ++stats_.samples_unlabelled_not_nested;
+      stats_.weight_unlabelled_not_nested += weight;
+      return SpanMatch{kNoSpan, kNoSpan, SpanChoice::kAmbiguous};
+    case SpanChoice::kCommonAncestor:
+      ++stats_.samples_by_common_ancestor;
+      stats_.weight_by_common_ancestor += weight;
+      break;
+    case SpanChoice::kDeepest:
+      break;
+  }
+  return SpanMatch{verdict.span, tree_.local_root(verdict.span), verdict.choice};
 }
 
 }  // namespace spanprof::attribute

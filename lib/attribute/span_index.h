@@ -1,15 +1,21 @@
 // Which span was running on a thread at an instant.
 //
 // Takes: spans with thread ids, their tree, and samples (pid, tid, Unix ns) in
-// non-decreasing time order. Gives: the innermost active span (start <= t < end;
-// of overlapping spans the latest started, on equal starts the deepest) and its
-// local root. Cost O((samples + spans) log spans); memory for spans only.
+// non-decreasing time order. Gives: the span a sample belongs to and its local
+// root. Of the spans open on the sample's thread (start <= t < end), those
+// without an open descendant could be running (an open parent is taken to
+// wait for its open child, as in synchronous code). One such span: it (the
+// deepest, when the open spans nest). Several (async runtimes interleave
+// requests on one thread): their deepest common ancestor in the span tree,
+// which may run on another thread, or no span when they share none (other
+// traces). Never a guess between spans that were open together.
+// Cost O((samples + spans) log spans) when the open spans are few; the verdict
+// is recomputed only when the open set changed. Memory for spans only.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <queue>
-#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -24,6 +30,12 @@ struct SpanIndexStats {
   uint64_t spans_by_runtime_thread_id = 0;  // placed by thread.id (used only if a sample proves it)
   uint64_t ambiguous_spans = 0;  // overlap a non-ancestor on the same thread (async runtimes)
   uint64_t threads = 0;
+  // Samples whose open spans did not nest, labelled with their common ancestor.
+  uint64_t samples_by_common_ancestor = 0;
+  int64_t weight_by_common_ancestor = 0;
+  // Samples whose open spans did not nest and share no ancestor: no span labels.
+  uint64_t samples_unlabelled_not_nested = 0;
+  int64_t weight_unlabelled_not_nested = 0;
 };
 
 // The index's key of a thread: (pid, tid), pid 0 when the span's resource
@@ -41,18 +53,31 @@ struct SpanThread {
 // nullopt when the span has no usable thread id.
 std::optional<SpanThread> thread_of_span(const spans::SpanSet& set, const spans::Span& span);
 
+// How the span of a sample was chosen.
+enum class SpanChoice : uint8_t {
+  kNone,            // no span open on the thread
+  kDeepest,         // the open spans nest: the deepest of them
+  kCommonAncestor,  // they do not nest: the deepest span containing them all
+  kAmbiguous,       // they do not nest and share no ancestor: no span
+};
+
 struct SpanMatch {
-  uint32_t innermost = kNoSpan;
+  uint32_t innermost = kNoSpan;  // the chosen span (kNoSpan for kNone, kAmbiguous)
   uint32_t root = kNoSpan;
+  SpanChoice choice = SpanChoice::kNone;
+  // Open spans did not nest and nothing contains them all: left unlabelled
+  // rather than guessed.
+  bool ambiguous() const { return choice == SpanChoice::kAmbiguous; }
 };
 
 class SpanIndex {
  public:
   SpanIndex(const spans::SpanSet& set, const SpanTree& tree);
 
-  // The span running on (pid, tid) at unix_ns. Calls for one thread must come
-  // in non-decreasing time.
-  SpanMatch lookup(uint32_t pid, uint32_t tid, int64_t unix_ns);
+  // The span of a sample on (pid, tid) at unix_ns. Calls for one thread should
+  // come in non-decreasing time (going back restarts that thread's sweep).
+  // weight only feeds the weight_* counters of the stats.
+  SpanMatch lookup(uint32_t pid, uint32_t tid, int64_t unix_ns, int64_t weight = 0);
 
   const SpanIndexStats& stats() const { return stats_; }
 
@@ -60,27 +85,31 @@ class SpanIndex {
   bool is_placed(uint32_t span) const { return placed_[span]; }
 
  private:
-  struct ActiveKey {
-    int64_t start;
-    uint32_t depth;
-    uint32_t span;
-    auto operator<=>(const ActiveKey&) const = default;
-  };
   struct Ending {
     int64_t end;
-    ActiveKey key;
+    uint32_t span;
     bool operator>(const Ending& other) const { return end > other.end; }
+  };
+  struct Verdict {
+    uint32_t span = kNoSpan;
+    SpanChoice choice = SpanChoice::kNone;
   };
   // The spans of one (pid, tid), sorted by (start, depth), with a sweep cursor.
   struct Timeline {
     std::vector<uint32_t> spans;
     size_t next = 0;
-    std::set<ActiveKey> active;
+    std::vector<uint32_t> active;  // open at last_time, in no order (a few, as a rule)
     std::priority_queue<Ending, std::vector<Ending>, std::greater<Ending>> endings;
     int64_t last_time = INT64_MIN;
+    // The verdict on `active`, recomputed only after it changed: samples far
+    // outnumber span starts and ends.
+    Verdict verdict;
+    bool changed = false;
   };
 
-  const ActiveKey* advance(Timeline& timeline, int64_t unix_ns);
+  void advance(Timeline& timeline, int64_t unix_ns);
+  Verdict judge(const std::vector<uint32_t>& active);
+  const Verdict& verdict_at(Timeline& timeline, int64_t unix_ns);
   void count_ambiguous(const Timeline& timeline);
 
   const spans::SpanSet& set_;
@@ -88,6 +117,11 @@ class SpanIndex {
   // Key (pid, tid); pid 0 when the span's resource has no process.pid.
   std::unordered_map<uint64_t, Timeline> timelines_;
   std::vector<bool> placed_;
+  // Per span: its place in its timeline's `active` while open.
+  std::vector<uint32_t> slot_;
+  // Per span: the judgement that found it has an open descendant (scratch).
+  std::vector<uint32_t> mark_;
+  uint32_t mark_epoch_ = 0;
   SpanIndexStats stats_;
 };
 

@@ -148,4 +148,16 @@ bool SpanTree::is_ancestor_or_self(uint32_t ancestor, uint32_t span) const {
   return false;
 }
 
+uint32_t SpanTree::common_ancestor(uint32_t a, uint32_t b) const {
+  if (root_[a] != root_[b]) return kNoSpan;
+  while (depth_[a] > depth_[b]) a = parent_[a];
+  while (depth_[b] > depth_[a]) b = parent_[b];
+  // Same depth and the same root: the chains meet at the latest at the root.
+  while (a != b) {
+    a = parent_[a];
+    b = parent_[b];
+  }
+  return a;
+}
+
 }  // namespace spanprof::attribute

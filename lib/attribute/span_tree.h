@@ -30,6 +30,9 @@ class SpanTree {
   bool is_dropped(uint32_t span) const { return dropped_[span]; }
   // True when ancestor is span itself or on its parent chain.
   bool is_ancestor_or_self(uint32_t ancestor, uint32_t span) const;
+  // The deepest span that is an ancestor-or-self of both, kNoSpan when they
+  // have different local roots (other traces, other processes, remote parents).
+  uint32_t common_ancestor(uint32_t a, uint32_t b) const;
 
   const SpanTreeStats& stats() const { return stats_; }
 

@@ -141,12 +141,17 @@ Result<Capture> open_capture(const std::string& dir, bool need_perf_data) {
   for (fs::directory_iterator it(base, error), end; !error && it != end; it.increment(error)) {
     std::string name = it->path().filename().string();
     std::error_code type_error;
-    if (is_span_file_name(name) && it->is_regular_file(type_error)) {
-      capture.span_files.push_back(it->path().string());
+    if (!it->is_regular_file(type_error)) continue;
+    if (is_span_file_name(name)) capture.span_files.push_back(it->path().string());
+    if (is_activation_file_name(name)) capture.activation_files.push_back(it->path().string());
+    if (is_activation_error_note_name(name)) {
+      capture.activation_error_notes.push_back(it->path().string());
     }
   }
   if (error) return make_error("cannot list the directory: " + error.message(), dir);
   std::sort(capture.span_files.begin(), capture.span_files.end());
+  std::sort(capture.activation_files.begin(), capture.activation_files.end());
+  std::sort(capture.activation_error_notes.begin(), capture.activation_error_notes.end());
   if (need_perf_data && !fs::exists(capture.perf_data, error)) {
     return make_error("no perf.data in the capture directory", dir,
                       "record with `spanprof run`, or give the capture with --perf-data FILE");

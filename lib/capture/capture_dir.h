@@ -22,6 +22,8 @@ struct Capture {
   std::string dir;
   std::string perf_data;
   std::vector<std::string> span_files;  // DIR's span files sorted, then capture.json's if elsewhere
+  std::vector<std::string> activation_files;        // DIR/activations-*.bin, sorted
+  std::vector<std::string> activation_error_notes;  // DIR/activations-*.error, sorted
   std::optional<CaptureRecord> record;  // capture.json, when DIR has one
   std::string profile;                  // DIR/profile.pb.gz
   std::string summary;                  // DIR/summary.json

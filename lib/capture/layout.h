@@ -8,6 +8,8 @@
 //   DIR/spans-receiver.pb     spans the OTLP/HTTP receiver got (length-prefixed protobuf)
 //   DIR/spans-receiver.jsonl  the same for OTLP/HTTP JSON bodies
 //   DIR/spans*.{jsonl,json,pb}[.gz]  any other span file put there by hand
+//   DIR/activations-PID.bin   a process's activation records (docs/activations.md)
+//   DIR/activations-PID.error why that process's activation writer gave up
 //   DIR/profile.pb.gz         the join's pprof
 //   DIR/summary.json          the join's summary (docs/summary-json.md)
 //   DIR/push.json             what a push shaped (lib/push/push_state.h)
@@ -15,6 +17,8 @@
 //   DIR/.preflight.data       perf's short trial run before the command starts
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace spanprof::capture {
@@ -29,6 +33,15 @@ inline constexpr std::string_view kSummary = "summary.json";
 inline constexpr std::string_view kPushState = "push.json";
 inline constexpr std::string_view kOutbox = "outbox";
 inline constexpr std::string_view kPreflightData = ".preflight.data";
+
+// The environment variable that tells the profiled command's activation
+// writers where DIR is (an absolute path).
+inline constexpr std::string_view kActivationsDirEnv = "SPANPROF_ACTIVATIONS_DIR";
+
+// "activations-PID.bin" and "activations-PID.error" (PID: decimal digits).
+std::string activation_file_name(uint32_t pid);
+bool is_activation_file_name(std::string_view name);
+bool is_activation_error_note_name(std::string_view name);
 
 // "spans" followed by anything and one of the span file suffixes the span
 // readers take (.jsonl, .json, .pb, each optionally .gz).

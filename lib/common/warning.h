@@ -16,6 +16,7 @@ enum class WarningKind {
   kSymbols,      // a binary, kernel symbol table or perf map could not be used as recorded
   kOtherEvents,  // samples of a second event were left out of the profile
   kCapture,      // the capture directory names an input that cannot be used (a spans file gone)
+  kActivations,  // an activation file was damaged or missing, or names spans no span file has
 };
 
 // The kind as summary.json writes it: stable, lower_snake_case.
@@ -27,6 +28,7 @@ constexpr std::string_view warning_kind_name(WarningKind kind) {
     case WarningKind::kClock: return "clock";
     case WarningKind::kSymbols: return "symbols";
     case WarningKind::kOtherEvents: return "other_events";
+    case WarningKind::kActivations: return "activations";
   }
   return "unknown";
 }

@@ -7,6 +7,10 @@ namespace spanprof::join {
 JoinOptions join_options_for(const capture::Capture& capture, JoinOptions options) {
   if (options.perf_data_path.empty()) options.perf_data_path = capture.perf_data;
   if (options.span_files.empty()) options.span_files = capture.span_files;
+  if (options.activation_files.empty()) {
+    options.activation_files = capture.activation_files;
+    options.activation_error_notes = capture.activation_error_notes;
+  }
   if (options.output_path.empty()) options.output_path = capture.profile;
   if (options.summary_path.empty()) options.summary_path = capture.summary;
   if (!options.fallback_clock) {

@@ -40,6 +40,54 @@ void fill_span_report(const JoinHandler& handler, JoinReport& report) {
                           ? static_cast<int64_t>(handler.event().period)
                           : 0;
   spans.attribution = attribution->summarize(period_ns);
+  if (!spans.activations) return;
+  ActivationReport& activations = *spans.activations;
+  activations.read = handler.activation_read_stats();
+  activations.warnings = handler.activation_warnings();
+  activations.samples = attribution->activation_stats();
+  const auto& clock = handler.clock();
+  auto range = handler.time_range();
+  if (attribution->activations() != nullptr && clock && range) {
+    constexpr int64_t kMargin = 1'000'000'000;  // docs/activations.md: a second
+    activations.records_outside_capture = attribution->activations()->records_outside(
+        clock->to_unix_ns(range->first), clock->to_unix_ns(range->second), kMargin);
+  }
+}
+
+// The activation counters worth a warning: each says what it cost and what to do.
+void add_activation_warnings(const ActivationReport& activations, std::vector<Warning>& warnings) {
+  for (const Warning& warning : activations.warnings) warnings.push_back(warning);
+  const attribute::ActivationSampleStats& samples = activations.samples;
+  if (samples.samples_unknown_span > 0) {
+    warnings.push_back(Warning{
+        WarningKind::kActivations,
+        fmt::format("{} samples fall while a span was current that no span file holds ({} such "
+                    "spans): they have no span labels (was the span sampled out, or is a span "
+                    "file missing?)",
+                    samples.samples_unknown_span, samples.join.unknown_spans),
+        ""});
+  }
+  if (samples.join.threads_without_clock > 0) {
+    warnings.push_back(Warning{
+        WarningKind::kActivations,
+        fmt::format("activations of {} threads were not used: the samples are not on "
+                    "CLOCK_MONOTONIC and their files hold no clock pair (record with `perf "
+                    "record -k monotonic`)",
+                    samples.join.threads_without_clock),
+        ""});
+  }
+  if (activations.records_outside_capture > 0) {
+    bool all = activations.records_outside_capture == activations.read.records;
+    warnings.push_back(Warning{
+        WarningKind::kActivations,
+        fmt::format("{} of {} activation records lie more than a second outside the samples' "
+                    "time{}",
+                    activations.records_outside_capture, activations.read.records,
+                    all ? ": the clocks disagree (activation records are on CLOCK_MONOTONIC; "
+                          "record with `perf record -k monotonic`)"
+                        : " (written before or after the recording)"),
+        ""});
+  }
 }
 
 }  // namespace
@@ -54,7 +102,13 @@ Result<JoinReport> run_join(const JoinOptions& options) {
   if (!options.span_files.empty()) {
     report.spans.emplace();
     report.spans->files = options.span_files;
-    auto started = SpanLoader::start(options.span_files, options.span_reader, options.span_scope);
+    if (!options.activation_files.empty() || !options.activation_error_notes.empty()) {
+      report.spans->activations.emplace();
+      report.spans->activations->files = options.activation_files;
+    }
+    SpanLoaderInputs inputs{options.span_files, options.activation_files,
+                            options.activation_error_notes};
+    auto started = SpanLoader::start(std::move(inputs), options.span_reader, options.span_scope);
     if (!started) return std::unexpected(started.error());
     span_loader = std::move(*started);
   }
@@ -130,6 +184,16 @@ Result<JoinReport> run_join(const JoinOptions& options) {
   }
 
   if (report.spans) fill_span_report(handler, report);
+  if (report.spans && report.spans->activations) {
+    add_activation_warnings(*report.spans->activations, report.warnings);
+  } else if (!options.activation_files.empty() || !options.activation_error_notes.empty()) {
+    report.warnings.push_back(Warning{
+        WarningKind::kActivations,
+        fmt::format("{} activation files were not used: there are no span files to name their "
+                    "spans",
+                    options.activation_files.size()),
+        ""});
+  }
 
   if (options.sample_sink != nullptr) options.sample_sink->on_profile(builder);
   if (options.write_profile) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "activations/activation_set.h"
 #include "attribute/coarse_clock_repair.h"
 #include "attribute/span_attribution.h"
 #include "attribute/span_index.h"
@@ -49,6 +50,9 @@ class SampleSink {
 struct JoinOptions {
   std::string perf_data_path;  // "-" reads a pipe-mode capture from standard input
   std::vector<std::string> span_files;  // OTLP JSON Lines or length-prefixed protobuf
+  // Activation files (docs/activations.md) and the notes of writers that gave up.
+  std::vector<std::string> activation_files;
+  std::vector<std::string> activation_error_notes;
   std::string output_path;     // gzipped pprof
   std::string summary_path;    // summary.json; "" writes none
   attribute::SpanScope span_scope = attribute::SpanScope::kRoot;
@@ -73,6 +77,15 @@ struct EventSummary {
   uint64_t period = 0;      // profile period, in the unit above
 };
 
+// What the activation records did (docs/activations.md).
+struct ActivationReport {
+  std::vector<std::string> files;
+  activations::ActivationStats read;
+  attribute::ActivationSampleStats samples;
+  uint64_t records_outside_capture = 0;  // more than a second outside the samples' time
+  std::vector<Warning> warnings;          // the reader's: files skipped, torn, writers' notes
+};
+
 // What happened to the spans; present when span files were given.
 struct SpanReport {
   std::vector<std::string> files;
@@ -81,6 +94,8 @@ struct SpanReport {
   attribute::SpanIndexStats index;
   attribute::CoarseClockStats coarse_clock;
   attribute::AttributionSummary attribution;
+  // Present when activation files were given.
+  std::optional<ActivationReport> activations;
   // Set when spans could not be joined (no clock data): the profile was written
   // without span labels.
   std::optional<Error> join_error;

@@ -1,5 +1,7 @@
 #include "join/join_handler.h"
 
+#include <time.h>
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -101,6 +103,17 @@ Result<void> JoinHandler::take_spans() {
   if (loaded) {
     span_read_stats_ = loaded->stats;
     attribution_ = std::move(loaded->attribution);
+    activation_read_ = loaded->activations.stats;
+    activation_warnings_ = std::move(loaded->activations.warnings);
+    if (!loaded->activations.empty() && clock_) {
+      // Activation records are on CLOCK_MONOTONIC: on a -k monotonic capture
+      // they go to Unix time exactly as the samples do.
+      std::optional<int64_t> monotonic_to_unix;
+      if (primary_attr_->use_clockid() && primary_attr_->clockid == CLOCK_MONOTONIC) {
+        monotonic_to_unix = clock_->delta_ns();
+      }
+      attribution_->use_activations(loaded->activations, monotonic_to_unix);
+    }
   } else {
     status = std::unexpected(loaded.error());
   }

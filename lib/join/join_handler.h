@@ -58,6 +58,8 @@ class JoinHandler : public perfdata::RecordHandler {
   const EventSummary& event() const { return event_; }
   const attribute::SpanAttribution* attribution() const { return attribution_.get(); }
   const spans::SpanReadStats& span_read_stats() const { return span_read_stats_; }
+  const activations::ActivationStats& activation_read_stats() const { return activation_read_; }
+  const std::vector<Warning>& activation_warnings() const { return activation_warnings_; }
   const std::optional<Error>& span_join_error() const { return span_join_error_; }
 
  private:
@@ -90,6 +92,8 @@ class JoinHandler : public perfdata::RecordHandler {
   std::unique_ptr<attribute::SpanAttribution> attribution_;
   std::optional<attribute::ClockAlignment> clock_;
   spans::SpanReadStats span_read_stats_;
+  activations::ActivationStats activation_read_;
+  std::vector<Warning> activation_warnings_;
   std::optional<Error> span_join_error_;
   std::optional<perfdata::EventAttr> primary_attr_;  // the profiled event (a copy)
   size_t primary_attr_index_ = 0;

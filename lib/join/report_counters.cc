@@ -19,6 +19,12 @@ const SpanReport& spans_of(const JoinReport& report) {
   return report.spans ? *report.spans : kNone;
 }
 
+const ActivationReport& activations_of(const JoinReport& report) {
+  static const ActivationReport kNone;
+  const SpanReport& spans = spans_of(report);
+  return spans.activations ? *spans.activations : kNone;
+}
+
 std::vector<ReportCounter> loss_counters() {
   return {
       {"lost_events", kLosses, kAlways, "lost",
@@ -150,7 +156,12 @@ std::vector<ReportCounter> span_counters() {
       {"without_thread_id", kSpans, kAlways, "spans",
        "spans without an OS thread id: add the attribute thread.os_id (see README, "
        "\"Thread ids in spans\")",
-       [](const JoinReport& r) { return spans_of(r).index.spans_without_thread; }},
+       [](const JoinReport& r) {
+         const SpanReport& spans = spans_of(r);
+         return spans.index.spans_without_thread - spans.attribution.spans_placed_by_activation;
+       }},
+      {"placed_by_activation", kSpans, kJsonOnly, "", "",
+       [](const JoinReport& r) { return spans_of(r).attribution.spans_placed_by_activation; }},
       {"placed_by_thread_id", kSpans, kJsonOnly, "", "",
        [](const JoinReport& r) { return spans_of(r).index.spans_by_runtime_thread_id; }},
       {"ambiguous", kSpans, kAlways, "spans",
@@ -176,6 +187,49 @@ std::vector<ReportCounter> span_counters() {
   };
 }
 
+// The terminal prints files, records, threads and samples in one sentence;
+// warnings tell what the other non-zero ones cost.
+std::vector<ReportCounter> activation_counters() {
+  return {
+      {"files_read", kActivations, kJsonOnly, "", "",
+       [](const JoinReport& r) { return activations_of(r).read.files; }},
+      {"files_skipped", kActivations, kJsonOnly, "", "",
+       [](const JoinReport& r) { return activations_of(r).read.files_skipped; }},
+      {"writer_errors", kActivations, kJsonOnly, "", "",
+       [](const JoinReport& r) { return activations_of(r).read.writer_errors; }},
+      {"records", kActivations, kJsonOnly, "", "",
+       [](const JoinReport& r) { return activations_of(r).read.records; }},
+      {"threads", kActivations, kJsonOnly, "", "",
+       [](const JoinReport& r) { return activations_of(r).read.threads; }},
+      {"torn_bytes", kActivations, kJsonOnly, "", "",
+       [](const JoinReport& r) { return activations_of(r).read.torn_bytes; }},
+      {"records_wrong_pid", kActivations, kJsonOnly, "", "",
+       [](const JoinReport& r) { return activations_of(r).read.records_wrong_pid; }},
+      {"records_out_of_order", kActivations, kJsonOnly, "", "",
+       [](const JoinReport& r) { return activations_of(r).read.records_out_of_order; }},
+      {"records_outside_capture", kActivations, kJsonOnly, "", "",
+       [](const JoinReport& r) { return activations_of(r).records_outside_capture; }},
+      {"records_unknown_span", kActivations, kJsonOnly, "", "",
+       [](const JoinReport& r) { return activations_of(r).samples.join.records_unknown_span; }},
+      {"threads_without_clock", kActivations, kJsonOnly, "", "",
+       [](const JoinReport& r) { return activations_of(r).samples.join.threads_without_clock; }},
+      {"spans_activated", kActivations, kJsonOnly, "", "",
+       [](const JoinReport& r) { return activations_of(r).samples.join.spans_activated; }},
+      {"unknown_spans", kActivations, kJsonOnly, "", "",
+       [](const JoinReport& r) { return activations_of(r).samples.join.unknown_spans; }},
+      {"samples", kActivations, kJsonOnly, "", "",
+       [](const JoinReport& r) { return activations_of(r).samples.samples; }},
+      {"samples_in_spans", kActivations, kJsonOnly, "", "",
+       [](const JoinReport& r) { return activations_of(r).samples.samples_in_spans; }},
+      {"samples_no_span", kActivations, kJsonOnly, "", "",
+       [](const JoinReport& r) { return activations_of(r).samples.samples_no_span; }},
+      {"samples_before_first", kActivations, kJsonOnly, "", "",
+       [](const JoinReport& r) { return activations_of(r).samples.samples_before_first; }},
+      {"samples_unknown_span", kActivations, kJsonOnly, "", "",
+       [](const JoinReport& r) { return activations_of(r).samples.samples_unknown_span; }},
+  };
+}
+
 }  // namespace
 
 std::span<const ReportCounter> report_counters(CounterSection section) {
@@ -183,11 +237,13 @@ std::span<const ReportCounter> report_counters(CounterSection section) {
   static const std::vector<ReportCounter> kUnwindCounters = unwind_counters();
   static const std::vector<ReportCounter> kUnwindStopCounters = unwind_stop_counters();
   static const std::vector<ReportCounter> kSpanCounters = span_counters();
+  static const std::vector<ReportCounter> kActivationCounters = activation_counters();
   switch (section) {
     case kLosses: return kLossCounters;
     case kUnwind: return kUnwindCounters;
     case kUnwindStops: return kUnwindStopCounters;
     case kSpans: return kSpanCounters;
+    case kActivations: return kActivationCounters;
   }
   return {};
 }

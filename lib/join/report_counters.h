@@ -17,6 +17,7 @@ enum class CounterSection {
   kUnwind,       // "unwind" (dwarf captures only: has_unwind)
   kUnwindStops,  // "unwind"."stops"
   kSpans,        // "spans" (when span files were given)
+  kActivations,  // "spans"."activations" (when activation files were given)
 };
 
 // When the terminal prints a counter's own line.

@@ -9,11 +9,11 @@
 
 namespace spanprof::join {
 
-Result<std::unique_ptr<SpanLoader>> SpanLoader::start(std::vector<std::string> files,
+Result<std::unique_ptr<SpanLoader>> SpanLoader::start(SpanLoaderInputs inputs,
                                                       spans::SpanReaderOptions options,
                                                       attribute::SpanScope scope) {
   // A missing span file should fail before the long part, not after it.
-  for (const std::string& path : files) {
+  for (const std::string& path : inputs.span_files) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       return make_error(std::string("cannot open span file: ") + std::strerror(errno), path,
@@ -31,14 +31,18 @@ Result<std::unique_ptr<SpanLoader>> SpanLoader::start(std::vector<std::string> f
   auto loader = std::unique_ptr<SpanLoader>(new SpanLoader());
   loader->loading_ = std::async(
       std::launch::async,
-      [files = std::move(files), options = std::move(options), scope]() -> Result<LoadedSpans> {
+      [inputs = std::move(inputs), options = std::move(options), scope]() -> Result<LoadedSpans> {
         LoadedSpans loaded;
         spans::SpanSet set;
-        for (const std::string& path : files) {
+        for (const std::string& path : inputs.span_files) {
           auto read = spans::read_span_file(path, options, set, loaded.stats);
           if (!read) return std::unexpected(read.error());
         }
         loaded.attribution = std::make_unique<attribute::SpanAttribution>(std::move(set), scope);
+        if (!inputs.activation_files.empty() || !inputs.activation_error_notes.empty()) {
+          loaded.activations =
+              activations::load_activations(inputs.activation_files, inputs.activation_error_notes);
+        }
         return loaded;
       });
   return loader;

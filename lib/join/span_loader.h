@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "activations/activation_set.h"
 #include "attribute/span_attribution.h"
 #include "common/result.h"
 #include "spans/span_reader.h"
@@ -16,12 +17,20 @@ namespace spanprof::join {
 struct LoadedSpans {
   spans::SpanReadStats stats;
   std::unique_ptr<attribute::SpanAttribution> attribution;
+  activations::ActivationSet activations;  // empty without activation files
+};
+
+struct SpanLoaderInputs {
+  std::vector<std::string> span_files;
+  std::vector<std::string> activation_files;
+  std::vector<std::string> activation_error_notes;
 };
 
 class SpanLoader {
  public:
   // Fails at once when a file cannot be opened; reading runs in the background.
-  static Result<std::unique_ptr<SpanLoader>> start(std::vector<std::string> files,
+  // The activation files are read on the same thread, after the spans.
+  static Result<std::unique_ptr<SpanLoader>> start(SpanLoaderInputs inputs,
                                                    spans::SpanReaderOptions options,
                                                    attribute::SpanScope scope);
 

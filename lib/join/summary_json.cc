@@ -55,6 +55,16 @@ void write_spans(JsonWriter& json, const JoinReport& report) {
   json.begin_array("problems");
   for (const std::string& problem : spans.read.problems) json.value(problem);
   json.end_array();
+  if (spans.activations) {
+    json.begin_object("activations");
+    json.begin_array("files");
+    for (const std::string& file : spans.activations->files) json.value(file);
+    json.end_array();
+    write_counters(json, report, CounterSection::kActivations);
+    json.end_object();
+  } else {
+    json.null_field("activations");
+  }
   json.end_object();
 }
 

@@ -13,6 +13,7 @@
 #include "capture/layout.h"
 #include "perfdata/reader.h"
 #include "record/child_env.h"
+#include "record/runtime_hooks.h"
 #include "record/subprocess.h"
 #include "record/workload_wait.h"
 #include "spanprof_version.h"
@@ -210,6 +211,7 @@ std::expected<RunReport, RunFailure> record_command(RunOptions options) {
 
   ChildEnv env = ChildEnv::inherited();
   env.set("SPANPROF_SPANS_FILE", report.spans_file);
+  report.node_hook = apply_runtime_hooks(env, dir->path, options.runtime_hooks, warn).node_hook;
   capture::CaptureRecord record;
   record.command = options.command;
   record.perf_command = report.perf_command;
@@ -249,6 +251,10 @@ std::expected<RunReport, RunFailure> record_command(RunOptions options) {
     notice(fmt::format("spans: {} (SPANPROF_SPANS_FILE)", report.spans_file));
   }
 
+  if (!report.node_hook.empty()) {
+    notice(fmt::format("activations: Node processes load {} (--no-runtime-hooks: off)",
+                       report.node_hook));
+  }
   auto perf_pid = spawn(report.perf_command, env.entries());
   if (!perf_pid) return fail(RunFailureKind::kCannotRecord, perf_pid.error());
   claim.keep();

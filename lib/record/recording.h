@@ -28,6 +28,7 @@ struct RunOptions {
   PerfOptions perf;
   std::string spans_file;            // SPANPROF_SPANS_FILE; "" = DIR/spans.jsonl
   bool receiver = true;              // start the OTLP/HTTP receiver
+  bool runtime_hooks = true;         // load the Node hook (record/runtime_hooks.h)
   std::function<void(const std::string&)> on_notice;   // progress, one line each
   std::function<void(const std::string&)> on_warning;  // what the user should know, one line each
 };
@@ -40,6 +41,7 @@ struct RunReport {
   ExitStatus app_status;    // perf passes the command's status on (a signal is re-raised)
   int terminal_signal = 0;  // Ctrl-C etc. reached perf too: app_status is perf's re-raise of it
   std::string receiver_endpoint;
+  std::string node_hook;    // the hook NODE_OPTIONS loads; "" when none
   std::optional<receiver::ReceiverStats> receiver_stats;
 };
 

@@ -1,40 +1,15 @@
 // The interval index and span tree on hand-made span sets.
 #include <gtest/gtest.h>
 
-#include "attribute/coarse_clock_repair.h"
 #include "attribute/span_index.h"
 #include "attribute/span_tree.h"
+#include "span_set_builder.h"
 #include "spans/span_set.h"
 
 namespace spanprof::attribute {
 namespace {
 
-class SpanSetBuilder {
- public:
-  SpanSetBuilder() { resource_ = set_.intern_resource({"svc", 100}); }
-
-  // Adds a span on tid with the given times; returns its index.
-  uint32_t add(uint64_t id, uint64_t parent, int64_t start, int64_t end, uint32_t tid = 7,
-               const char* name = "work") {
-    spans::Span span;
-    span.trace_id[0] = 1;
-    span.span_id = id;
-    span.parent_span_id = parent;
-    span.start_unix_ns = start;
-    span.end_unix_ns = end;
-    span.os_tid = tid;
-    span.resource_index = resource_;
-    span.name_index = set_.intern_name(name);
-    set_.spans.push_back(span);
-    return static_cast<uint32_t>(set_.spans.size() - 1);
-  }
-
-  spans::SpanSet& set() { return set_; }
-
- private:
-  spans::SpanSet set_;
-  uint32_t resource_ = 0;
-};
+using fixtures::SpanSetBuilder;
 
 TEST(SpanTree, DepthRootsAndRemoteParents) {
   SpanSetBuilder b;
@@ -105,16 +80,141 @@ TEST(SpanIndex, EqualStartsPreferTheDescendant) {
   EXPECT_EQ(index.lookup(100, 7, 100).innermost, child);
 }
 
-TEST(SpanIndex, OverlapWithoutNestingIsAmbiguousAndLatestStartWins) {
+TEST(SpanIndex, NestedSpansGetTheDeepestAndCountNothing) {
   SpanSetBuilder b;
-  uint32_t first = b.add(1, 0, 100, 500);
-  uint32_t second = b.add(2, 0, 300, 800);  // not a child of the first: async interleaving
+  b.add(1, 0, 100, 1000);
+  b.add(2, 1, 200, 800);
+  uint32_t grandchild = b.add(3, 2, 300, 400);
   SpanTree tree(b.set());
   SpanIndex index(b.set(), tree);
-  EXPECT_EQ(index.lookup(100, 7, 200).innermost, first);
-  EXPECT_EQ(index.lookup(100, 7, 400).innermost, second);
-  EXPECT_EQ(index.lookup(100, 7, 600).innermost, second);
+  SpanMatch match = index.lookup(100, 7, 350, 5);
+  EXPECT_EQ(match.innermost, grandchild);
+  EXPECT_EQ(match.choice, SpanChoice::kDeepest);
+  EXPECT_FALSE(match.ambiguous());
+  EXPECT_EQ(index.lookup(100, 7, 50).choice, SpanChoice::kNone);
+  EXPECT_EQ(index.stats().samples_by_common_ancestor, 0u);
+  EXPECT_EQ(index.stats().samples_unlabelled_not_nested, 0u);
+}
+
+TEST(SpanIndex, InterleavedTracesLeaveTheSampleUnlabelledAndCountIt) {
+  SpanSetBuilder b;
+  uint32_t first = b.add_in_trace(1, 1, 0, 100, 500);
+  uint32_t first_child = b.add_in_trace(1, 2, 1, 150, 450);
+  uint32_t second = b.add_in_trace(2, 3, 0, 300, 800);  // another request, same event loop
+  SpanTree tree(b.set());
+  SpanIndex index(b.set(), tree);
+  EXPECT_EQ(index.lookup(100, 7, 200).innermost, first_child);
+  for (int64_t t : {300, 350, 449}) {
+    SpanMatch match = index.lookup(100, 7, t, 10);
+    EXPECT_TRUE(match.ambiguous());
+    EXPECT_EQ(match.innermost, kNoSpan);
+    EXPECT_EQ(match.root, kNoSpan);
+  }
+  EXPECT_TRUE(index.lookup(100, 7, 450, 1).ambiguous());  // child over, its root still open
+  SpanMatch after = index.lookup(100, 7, 600);
+  EXPECT_EQ(after.innermost, second);
+  EXPECT_EQ(after.choice, SpanChoice::kDeepest);
+  EXPECT_EQ(index.stats().samples_unlabelled_not_nested, 4u);
+  EXPECT_EQ(index.stats().weight_unlabelled_not_nested, 31);
+  EXPECT_EQ(index.stats().samples_by_common_ancestor, 0u);
   EXPECT_EQ(index.stats().ambiguous_spans, 1u);
+  EXPECT_EQ(tree.local_root(first_child), first);
+}
+
+TEST(SpanIndex, ASpanOfAnotherTraceIsNeverACommonAncestor) {
+  // Trace 2's span names span id 1 as its parent: that is trace 1's root, not
+  // its own parent (ids are only unique within a trace).
+  SpanSetBuilder b;
+  b.add_in_trace(1, 1, 0, 0, 1000, /*tid=*/8);
+  b.add_in_trace(1, 2, 1, 100, 500);
+  uint32_t other_trace = b.add_in_trace(2, 3, 1, 300, 800);
+  SpanTree tree(b.set());
+  EXPECT_EQ(tree.parent(other_trace), kNoSpan);
+  SpanIndex index(b.set(), tree);
+  EXPECT_TRUE(index.lookup(100, 7, 400).ambiguous());
+}
+
+TEST(SpanIndex, OverlappingChildrenOfOneRootGetTheRoot) {
+  SpanSetBuilder b;
+  uint32_t root = b.add(1, 0, 0, 1000);
+  uint32_t a = b.add(2, 1, 100, 500);
+  uint32_t c = b.add(3, 1, 300, 800);
+  SpanTree tree(b.set());
+  SpanIndex index(b.set(), tree);
+  EXPECT_EQ(index.lookup(100, 7, 200).innermost, a);
+  SpanMatch both = index.lookup(100, 7, 400, 7);
+  EXPECT_EQ(both.innermost, root);
+  EXPECT_EQ(both.root, root);
+  EXPECT_EQ(both.choice, SpanChoice::kCommonAncestor);
+  EXPECT_EQ(index.lookup(100, 7, 499, 3).innermost, root);
+  EXPECT_EQ(index.lookup(100, 7, 500).innermost, c);
+  EXPECT_EQ(index.stats().samples_by_common_ancestor, 2u);
+  EXPECT_EQ(index.stats().weight_by_common_ancestor, 10);
+  EXPECT_EQ(index.stats().samples_unlabelled_not_nested, 0u);
+}
+
+TEST(SpanIndex, ThreeOpenSpansGetTheDeepestContainingAll) {
+  // root
+  //   a [100, 900)
+  //     a1 [200, 600)   a2 [250, 350)   a3 [300, 700)
+  //   b [400, 500)
+  SpanSetBuilder b;
+  uint32_t root = b.add(1, 0, 0, 1000);
+  uint32_t a = b.add(2, 1, 100, 900);
+  uint32_t a1 = b.add(3, 2, 200, 600);
+  b.add(4, 2, 250, 350);
+  b.add(5, 2, 300, 700);
+  b.add(6, 1, 400, 500);
+  SpanTree tree(b.set());
+  SpanIndex index(b.set(), tree);
+  EXPECT_EQ(index.lookup(100, 7, 220).innermost, a1);
+  EXPECT_EQ(index.lookup(100, 7, 320).innermost, a);     // a1, a2, a3: their parent
+  EXPECT_EQ(index.lookup(100, 7, 450).innermost, root);  // a1, a3 and b
+  EXPECT_EQ(index.lookup(100, 7, 550).innermost, a);     // b over: a1 and a3
+  EXPECT_EQ(index.lookup(100, 7, 650).choice, SpanChoice::kDeepest);
+  EXPECT_EQ(index.stats().samples_by_common_ancestor, 3u);
+}
+
+TEST(SpanIndex, TheCommonAncestorMayLiveOffTheThread) {
+  // The root runs on another thread, or has no thread at all: the sample is
+  // still inside it, whichever of its children was running.
+  for (std::optional<uint32_t> root_tid : {std::optional<uint32_t>(8), std::optional<uint32_t>()}) {
+    SpanSetBuilder b;
+    uint32_t root = b.add(1, 0, 0, 1000, root_tid);
+    b.add(2, 1, 100, 500);
+    b.add(3, 1, 300, 800);
+    SpanTree tree(b.set());
+    SpanIndex index(b.set(), tree);
+    SpanMatch match = index.lookup(100, 7, 400);
+    EXPECT_EQ(match.innermost, root);
+    EXPECT_EQ(match.choice, SpanChoice::kCommonAncestor);
+  }
+}
+
+TEST(SpanIndex, TimeGoingBackwardsJudgesTheOpenSpansAgain) {
+  SpanSetBuilder b;
+  uint32_t first = b.add_in_trace(1, 1, 0, 100, 500);
+  uint32_t second = b.add_in_trace(2, 2, 0, 300, 800);
+  SpanTree tree(b.set());
+  SpanIndex index(b.set(), tree);
+  EXPECT_EQ(index.lookup(100, 7, 600).innermost, second);
+  EXPECT_TRUE(index.lookup(100, 7, 400).ambiguous());
+  EXPECT_EQ(index.lookup(100, 7, 200).innermost, first);
+  EXPECT_TRUE(index.lookup(100, 7, 400).ambiguous());
+  EXPECT_EQ(index.lookup(100, 7, 700).innermost, second);
+  EXPECT_EQ(index.stats().samples_unlabelled_not_nested, 2u);
+}
+
+TEST(SpanIndex, SpansWithAndWithoutAPidOpenTogetherAreAmbiguous) {
+  SpanSetBuilder b;
+  uint32_t with_pid = b.add(1, 0, 0, 500);
+  b.use_resource_without_pid();
+  uint32_t without_pid = b.add(2, 0, 300, 800);
+  SpanTree tree(b.set());
+  SpanIndex index(b.set(), tree);
+  EXPECT_EQ(index.lookup(100, 7, 100).innermost, with_pid);
+  EXPECT_TRUE(index.lookup(100, 7, 400).ambiguous());
+  EXPECT_EQ(index.lookup(100, 7, 600).innermost, without_pid);
 }
 
 TEST(SpanIndex, SpansCrossingThreadsStayOnTheirOwnThread) {
@@ -180,114 +280,6 @@ TEST(SpanIndex, RuntimeThreadIdNeedsAProcess) {
   EXPECT_EQ(index.stats().spans_by_runtime_thread_id, 1u);
   EXPECT_EQ(index.stats().spans_without_thread, 1u);
   EXPECT_EQ(index.lookup(100, 42, 50).innermost, 0u);
-}
-
-// Checks what the repair promises: durations kept, each coarse span moved by
-// less than a millisecond, siblings in order, children inside their parents.
-void expect_consistent(const spans::SpanSet& before, const spans::SpanSet& after,
-                       const SpanTree& tree) {
-  constexpr int64_t ms = 1'000'000;
-  for (size_t i = 0; i < after.spans.size(); ++i) {
-    const spans::Span& was = before.spans[i];
-    const spans::Span& is = after.spans[i];
-    EXPECT_EQ(is.end_unix_ns - is.start_unix_ns, was.end_unix_ns - was.start_unix_ns);
-    EXPECT_GE(is.start_unix_ns, was.start_unix_ns);
-    EXPECT_LT(is.start_unix_ns - was.start_unix_ns, ms);
-    uint32_t parent = tree.parent(static_cast<uint32_t>(i));
-    if (parent != kNoSpan) {
-      EXPECT_GE(is.start_unix_ns, after.spans[parent].start_unix_ns) << "span " << i;
-      EXPECT_LE(is.end_unix_ns, after.spans[parent].end_unix_ns) << "span " << i;
-    }
-  }
-}
-
-TEST(CoarseClockRepair, MovesAMillisecondStartPastItsPreviousSibling) {
-  SpanSetBuilder b;
-  constexpr int64_t ms = 1'000'000;
-  b.add(1, 0, 10 * ms, 20 * ms);
-  uint32_t first = b.add(2, 1, 11 * ms, 11 * ms + 600'000);
-  // Really started after the first ended; recorded as 11 ms, overlapping it.
-  uint32_t second = b.add(3, 1, 11 * ms, 11 * ms + 300'000);
-  spans::SpanSet before = b.set();
-  SpanTree tree(b.set());
-  CoarseClockStats stats = repair_coarse_clocks(b.set(), tree);
-  EXPECT_EQ(stats.coarse_spans, 3u);
-  EXPECT_GE(stats.moved_spans, 1u);
-  const auto& spans = b.set().spans;
-  EXPECT_GE(spans[second].start_unix_ns, spans[first].end_unix_ns);
-  expect_consistent(before, b.set(), tree);
-  SpanIndex index(b.set(), tree);
-  EXPECT_EQ(index.stats().ambiguous_spans, 0u);
-}
-
-TEST(CoarseClockRepair, AnUnconstrainedSpanMovesToTheMiddleOfItsMillisecond) {
-  SpanSetBuilder b;
-  constexpr int64_t ms = 1'000'000;
-  uint32_t alone = b.add(1, 0, 10 * ms, 12 * ms);
-  SpanTree tree(b.set());
-  repair_coarse_clocks(b.set(), tree);
-  EXPECT_EQ(b.set().spans[alone].start_unix_ns, 10 * ms + (ms - 1) / 2);
-}
-
-TEST(CoarseClockRepair, ASiblingChainIsBoundedFromBothSides) {
-  // Three back-to-back spans of 400 us recorded at 0, 0 and 1 ms: the first
-  // must end before the third starts (< 2 ms), the second after the first.
-  SpanSetBuilder b;
-  constexpr int64_t ms = 1'000'000;
-  uint32_t a = b.add(1, 0, 0 * ms + 0, 400'000);
-  uint32_t c = b.add(2, 0, 0 * ms, 400'000);
-  uint32_t d = b.add(3, 0, 1 * ms, 1 * ms + 400'000);
-  spans::SpanSet before = b.set();
-  SpanTree tree(b.set());
-  repair_coarse_clocks(b.set(), tree);
-  const auto& spans = b.set().spans;
-  EXPECT_GE(spans[c].start_unix_ns, spans[a].end_unix_ns);
-  EXPECT_GE(spans[d].start_unix_ns, spans[c].end_unix_ns);
-  expect_consistent(before, b.set(), tree);
-}
-
-TEST(CoarseClockRepair, NeverMovesMoreThanAMillisecondNorOutOfTheParent) {
-  SpanSetBuilder b;
-  constexpr int64_t ms = 1'000'000;
-  b.add(1, 0, 0, 30 * ms);
-  b.add(2, 1, 1 * ms, 9 * ms);  // a long previous sibling: the constraint cannot be met
-  uint32_t late = b.add(3, 1, 2 * ms, 3 * ms);
-  SpanTree tree(b.set());
-  repair_coarse_clocks(b.set(), tree);
-  EXPECT_EQ(b.set().spans[late].start_unix_ns, 3 * ms - 1);
-
-  SpanSetBuilder tight;
-  tight.add(1, 0, 0, 5 * ms + 100);
-  uint32_t first = tight.add(2, 1, 4 * ms, 4 * ms + 800'000);
-  uint32_t last = tight.add(3, 1, 4 * ms, 5 * ms);  // the parent has to move for it
-  spans::SpanSet before = tight.set();
-  SpanTree tight_tree(tight.set());
-  repair_coarse_clocks(tight.set(), tight_tree);
-  EXPECT_GE(tight.set().spans[last].start_unix_ns, tight.set().spans[first].end_unix_ns);
-  expect_consistent(before, tight.set(), tight_tree);
-}
-
-TEST(CoarseClockRepair, AFewWholeMillisecondStartsInAPreciseServiceStay) {
-  SpanSetBuilder b;
-  for (uint64_t i = 0; i < 20; ++i) {
-    int64_t start = static_cast<int64_t>(i) * 10'000'000 + 12'345;
-    b.add(i + 1, 0, start, start + 1'000'000);
-  }
-  uint32_t round = b.add(100, 0, 500'000'000, 501'000'000);  // by chance on a whole ms
-  SpanTree tree(b.set());
-  CoarseClockStats stats = repair_coarse_clocks(b.set(), tree);
-  EXPECT_EQ(stats.coarse_spans, 0u);
-  EXPECT_EQ(b.set().spans[round].start_unix_ns, 500'000'000);
-}
-
-TEST(CoarseClockRepair, PreciseSpansAreLeftAlone) {
-  SpanSetBuilder b;
-  b.add(1, 0, 1'000'001, 2'000'000);
-  b.add(2, 0, 1'500'003, 2'500'000);
-  SpanTree tree(b.set());
-  CoarseClockStats stats = repair_coarse_clocks(b.set(), tree);
-  EXPECT_EQ(stats.coarse_spans, 0u);
-  EXPECT_EQ(stats.moved_spans, 0u);
 }
 
 }  // namespace

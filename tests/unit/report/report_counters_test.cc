@@ -78,6 +78,25 @@ const std::vector<Expected> kExpected = {
     {CounterSection::kSpans, "with_samples", 416},
     {CounterSection::kSpans, "without_samples", 417},
     {CounterSection::kSpans, "without_samples_shorter_than_period", 418},
+    {CounterSection::kSpans, "placed_by_activation", 419},
+    {CounterSection::kActivations, "files_read", 601},
+    {CounterSection::kActivations, "files_skipped", 602},
+    {CounterSection::kActivations, "writer_errors", 603},
+    {CounterSection::kActivations, "records", 604},
+    {CounterSection::kActivations, "threads", 605},
+    {CounterSection::kActivations, "torn_bytes", 606},
+    {CounterSection::kActivations, "records_wrong_pid", 607},
+    {CounterSection::kActivations, "records_out_of_order", 608},
+    {CounterSection::kActivations, "records_outside_capture", 609},
+    {CounterSection::kActivations, "records_unknown_span", 610},
+    {CounterSection::kActivations, "threads_without_clock", 611},
+    {CounterSection::kActivations, "spans_activated", 612},
+    {CounterSection::kActivations, "unknown_spans", 613},
+    {CounterSection::kActivations, "samples", 614},
+    {CounterSection::kActivations, "samples_in_spans", 615},
+    {CounterSection::kActivations, "samples_no_span", 616},
+    {CounterSection::kActivations, "samples_before_first", 617},
+    {CounterSection::kActivations, "samples_unknown_span", 618},
 };
 
 JoinReport numbered_report() {
@@ -125,7 +144,7 @@ JoinReport numbered_report() {
   spans.tree.duplicate_span_ids = 407;
   spans.tree.parent_cycles = 408;
   spans.tree.local_roots = 409;
-  spans.index.spans_without_thread = 410;
+  spans.index.spans_without_thread = 829;  // 410 without a thread id + 419 placed by activation
   spans.index.spans_by_runtime_thread_id = 411;
   spans.index.ambiguous_spans = 412;
   spans.coarse_clock.coarse_spans = 413;
@@ -135,6 +154,26 @@ JoinReport numbered_report() {
   spans.attribution.spans_with_samples = 416;
   spans.attribution.spans_without_samples = 417;
   spans.attribution.spans_without_samples_shorter_than_period = 418;
+  spans.attribution.spans_placed_by_activation = 419;
+  ActivationReport& activations = spans.activations.emplace();
+  activations.read.files = 601;
+  activations.read.files_skipped = 602;
+  activations.read.writer_errors = 603;
+  activations.read.records = 604;
+  activations.read.threads = 605;
+  activations.read.torn_bytes = 606;
+  activations.read.records_wrong_pid = 607;
+  activations.read.records_out_of_order = 608;
+  activations.records_outside_capture = 609;
+  activations.samples.join.records_unknown_span = 610;
+  activations.samples.join.threads_without_clock = 611;
+  activations.samples.join.spans_activated = 612;
+  activations.samples.join.unknown_spans = 613;
+  activations.samples.samples = 614;
+  activations.samples.samples_in_spans = 615;
+  activations.samples.samples_no_span = 616;
+  activations.samples.samples_before_first = 617;
+  activations.samples.samples_unknown_span = 618;
   return report;
 }
 
@@ -144,12 +183,14 @@ simdjson::dom::element section_object(simdjson::dom::element doc, CounterSection
     case CounterSection::kUnwind: return doc["unwind"].value();
     case CounterSection::kUnwindStops: return doc["unwind"]["stops"].value();
     case CounterSection::kSpans: return doc["spans"].value();
+    case CounterSection::kActivations: return doc["spans"]["activations"].value();
   }
   return doc;
 }
 
 constexpr CounterSection kSections[] = {CounterSection::kLosses, CounterSection::kUnwind,
-                                        CounterSection::kUnwindStops, CounterSection::kSpans};
+                                        CounterSection::kUnwindStops, CounterSection::kSpans,
+                                        CounterSection::kActivations};
 
 TEST(ReportCounters, TableHoldsExactlyTheDocumentedKeys) {
   std::set<std::pair<CounterSection, std::string_view>> expected;
@@ -226,6 +267,27 @@ TEST(ReportCounters, QuietPrintsAllButTheseCounters) {
       {CounterSection::kSpans, "coarse_clock"},
       {CounterSection::kSpans, "samples_in_spans"},
       {CounterSection::kSpans, "with_samples"},
+      {CounterSection::kSpans, "placed_by_activation"},
+      // Activation counters: the ones that cost samples have a warning of their own
+      // (kActivations); the others are one sentence when not quiet.
+      {CounterSection::kActivations, "files_read"},
+      {CounterSection::kActivations, "files_skipped"},
+      {CounterSection::kActivations, "writer_errors"},
+      {CounterSection::kActivations, "records"},
+      {CounterSection::kActivations, "threads"},
+      {CounterSection::kActivations, "torn_bytes"},
+      {CounterSection::kActivations, "records_wrong_pid"},
+      {CounterSection::kActivations, "records_out_of_order"},
+      {CounterSection::kActivations, "records_outside_capture"},
+      {CounterSection::kActivations, "records_unknown_span"},
+      {CounterSection::kActivations, "threads_without_clock"},
+      {CounterSection::kActivations, "spans_activated"},
+      {CounterSection::kActivations, "unknown_spans"},
+      {CounterSection::kActivations, "samples"},
+      {CounterSection::kActivations, "samples_in_spans"},
+      {CounterSection::kActivations, "samples_no_span"},
+      {CounterSection::kActivations, "samples_before_first"},
+      {CounterSection::kActivations, "samples_unknown_span"},
   };
   // without_samples and without_samples_shorter_than_period are printed in a
   // sentence of their own (checked below), not as table lines.

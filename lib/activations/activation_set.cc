@@ -1,0 +1,156 @@
+#include "activations/activation_set.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "common/durable_file.h"
+
+namespace spanprof::activations {
+
+namespace {
+
+// The bytes of a file, mapped read-only (activation files of long runs are
+// tens of MB; they are read once).
+class MappedFile {
+ public:
+  static Result<MappedFile> open(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return make_error(std::string("cannot open: ") + std::strerror(errno), path);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return make_error("not a regular file", path);
+    }
+    MappedFile file;
+    file.size_ = static_cast<size_t>(st.st_size);
+    if (file.size_ > 0) {
+      void* data = ::mmap(nullptr, file.size_, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (data == MAP_FAILED) {
+        int error = errno;
+        ::close(fd);
+        return make_error(std::string("cannot map: ") + std::strerror(error), path);
+      }
+      file.data_ = data;
+    }
+    ::close(fd);
+    return file;
+  }
+  MappedFile() = default;
+  MappedFile(MappedFile&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+  MappedFile& operator=(MappedFile&&) = delete;
+  ~MappedFile() {
+    if (data_ != nullptr) ::munmap(data_, size_);
+  }
+  std::span<const std::byte> bytes() const {
+    return {static_cast<const std::byte*>(data_), size_};
+  }
+
+ private:
+  void* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+uint64_t key_of(uint32_t pid, uint32_t tid) { return (static_cast<uint64_t>(pid) << 32) | tid; }
+
+// An error note is one line a writer left; more than a line is not its own.
+std::string first_line(std::string text) {
+  if (auto end = text.find('\n'); end != std::string::npos) text.resize(end);
+  if (text.size() > 300) text.resize(300);
+  return text;
+}
+
+}  // namespace
+
+ActivationSet load_activations(const std::vector<std::string>& files,
+                               const std::vector<std::string>& error_notes) {
+  ActivationSet set;
+  std::map<uint64_t, ThreadActivations> threads;
+  for (const std::string& path : files) {
+    auto mapped = MappedFile::open(path);
+    if (!mapped) {
+      ++set.stats.files_skipped;
+      set.warnings.push_back(Warning::from_error(WarningKind::kActivations, mapped.error()));
+      continue;
+    }
+    auto parsed = parse_activation_file(mapped->bytes(), path);
+    if (!parsed) {
+      ++set.stats.files_skipped;
+      set.warnings.push_back(Warning::from_error(WarningKind::kActivations, parsed.error()));
+      continue;
+    }
+    ++set.stats.files;
+    ActivationFile& file = *parsed;
+    if (file.torn_bytes > 0) {
+      ++set.stats.files_torn;
+      set.stats.torn_bytes += file.torn_bytes;
+      set.warnings.push_back(Warning{
+          WarningKind::kActivations,
+          fmt::format("a partial record of {} bytes at the end was dropped (the process stopped "
+                      "mid-write)", file.torn_bytes),
+          path});
+    }
+    if (file.records_wrong_pid > 0) {
+      set.stats.records_wrong_pid += file.records_wrong_pid;
+      set.warnings.push_back(Warning{
+          WarningKind::kActivations,
+          fmt::format("{} records name another process than the file's ({}): dropped",
+                      file.records_wrong_pid, file.pid),
+          path});
+    }
+    std::optional<int64_t> realtime_minus_monotonic;
+    if (file.created_monotonic_ns != 0 && file.created_realtime_ns != 0) {
+      realtime_minus_monotonic = static_cast<int64_t>(file.created_realtime_ns) -
+                                 static_cast<int64_t>(file.created_monotonic_ns);
+    }
+    for (const ActivationRecord& record : file.records) {
+      ThreadActivations& thread = threads[key_of(record.pid, record.tid)];
+      if (thread.records.empty()) {
+        thread.pid = record.pid;
+        thread.tid = record.tid;
+        thread.realtime_minus_monotonic_ns = realtime_minus_monotonic;
+      } else if (record.time_ns < thread.records.back().time_ns) {
+        ++set.stats.records_out_of_order;
+      }
+      thread.records.push_back(record);
+      ++set.stats.records;
+    }
+  }
+  for (auto& [key, thread] : threads) {
+    std::stable_sort(thread.records.begin(), thread.records.end(),
+                     [](const ActivationRecord& a, const ActivationRecord& b) {
+                       return a.time_ns < b.time_ns;
+                     });
+    set.threads.push_back(std::move(thread));
+  }
+  set.stats.threads = set.threads.size();
+  if (set.stats.records_out_of_order > 0) {
+    set.warnings.push_back(Warning{
+        WarningKind::kActivations,
+        fmt::format("{} activation records were earlier than their thread's previous one (a writer "
+                    "that does not keep one thread's records in order); sorted by time",
+                    set.stats.records_out_of_order),
+        ""});
+  }
+  for (const std::string& path : error_notes) {
+    ++set.stats.writer_errors;
+    auto text = read_small_file(path, 64 * 1024);
+    std::string why = text ? first_line(*text) : "(its note cannot be read)";
+    set.warnings.push_back(Warning{
+        WarningKind::kActivations,
+        "an activation writer gave up, so this process's samples are joined by span times: " + why,
+        path});
+  }
+  return set;
+}
+
+}  // namespace spanprof::activations

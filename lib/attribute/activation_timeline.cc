@@ -1,0 +1,113 @@
+#include "attribute/activation_timeline.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "attribute/span_index.h"
+
+namespace spanprof::attribute {
+
+namespace {
+
+struct SpanKey {
+  spans::TraceId trace_id;
+  uint64_t span_id;
+  bool operator==(const SpanKey&) const = default;
+};
+
+struct SpanKeyHash {
+  size_t operator()(const SpanKey& key) const {
+    uint64_t trace_low = 0;
+    std::memcpy(&trace_low, key.trace_id.data() + 8, sizeof trace_low);
+    return std::hash<uint64_t>{}(key.span_id ^ (trace_low * 0x9e3779b97f4a7c15ull));
+  }
+};
+
+}  // namespace
+
+ActivationTimeline::ActivationTimeline(const activations::ActivationSet& set,
+                                       const spans::SpanSet& spans, const SpanTree& tree,
+                                       std::optional<int64_t> monotonic_to_unix_ns)
+    : activated_(spans.spans.size(), false) {
+  // The ids the records name, then one pass over the spans to find them:
+  // memory follows the activated spans, not all spans.
+  std::unordered_map<SpanKey, uint32_t, SpanKeyHash> ids;
+  for (const activations::ThreadActivations& thread : set.threads) {
+    for (const activations::ActivationRecord& record : thread.records) {
+      if (!record.is_none()) ids.emplace(SpanKey{record.trace_id, record.span_id}, kUnknown);
+    }
+  }
+  if (!ids.empty()) {
+    for (uint32_t i = 0; i < spans.spans.size(); ++i) {
+      if (tree.is_dropped(i)) continue;
+      const spans::Span& span = spans.spans[i];
+      auto it = ids.find(SpanKey{span.trace_id, span.span_id});
+      if (it != ids.end() && it->second == kUnknown) {
+        it->second = i;
+        activated_[i] = true;
+        ++stats_.spans_activated;
+      }
+    }
+  }
+  stats_.unknown_spans = ids.size() - stats_.spans_activated;
+
+  for (const activations::ThreadActivations& thread : set.threads) {
+    std::optional<int64_t> delta =
+        monotonic_to_unix_ns ? monotonic_to_unix_ns : thread.realtime_minus_monotonic_ns;
+    if (!delta) {
+      ++stats_.threads_without_clock;
+      continue;
+    }
+    Thread& out = threads_[thread_key(thread.pid, thread.tid)];
+    out.transitions.reserve(thread.records.size());
+    for (const activations::ActivationRecord& record : thread.records) {
+      uint32_t span = kNoSpan;
+      if (!record.is_none()) {
+        span = ids.at(SpanKey{record.trace_id, record.span_id});
+        if (span == kUnknown) ++stats_.records_unknown_span;
+      }
+      out.transitions.push_back({static_cast<int64_t>(record.time_ns) + *delta, span});
+    }
+  }
+  stats_.threads = threads_.size();
+}
+
+ActivationTimeline::Hit ActivationTimeline::lookup(uint32_t pid, uint32_t tid, int64_t unix_ns) {
+  auto it = threads_.find(thread_key(pid, tid));
+  if (it == threads_.end()) return {};
+  Thread& thread = it->second;
+  const std::vector<Transition>& transitions = thread.transitions;
+  if (unix_ns < thread.last_time) {
+    // A step back in time on this thread: find the place again.
+    thread.next = static_cast<size_t>(
+        std::upper_bound(transitions.begin(), transitions.end(), unix_ns,
+                         [](int64_t t, const Transition& tr) { return t < tr.unix_ns; }) -
+        transitions.begin());
+  } else {
+    while (thread.next < transitions.size() && transitions[thread.next].unix_ns <= unix_ns) {
+      ++thread.next;
+    }
+  }
+  thread.last_time = unix_ns;
+  if (thread.next == 0) return {State::kBeforeFirst, kNoSpan};
+  uint32_t span = transitions[thread.next - 1].span;
+  if (span == kNoSpan) return {State::kNoSpan, kNoSpan};
+  if (span == kUnknown) return {State::kUnknownSpan, kNoSpan};
+  return {State::kSpan, span};
+}
+
+uint64_t ActivationTimeline::records_outside(int64_t first_unix_ns, int64_t last_unix_ns,
+                                             int64_t margin_ns) const {
+  uint64_t outside = 0;
+  for (const auto& [key, thread] : threads_) {
+    for (const Transition& transition : thread.transitions) {
+      if (transition.unix_ns < first_unix_ns - margin_ns ||
+          transition.unix_ns > last_unix_ns + margin_ns) {
+        ++outside;
+      }
+    }
+  }
+  return outside;
+}
+
+}  // namespace spanprof::attribute
