@@ -198,12 +198,13 @@ def run_cannot_write(tap, hook, work):
 
 def route_shares(samples, exact):
     """route -> (samples in its CPU function, those labelled with its spans, those labelled
-    at all). exact: the innermost span must be the route's child span; otherwise its server
-    span will do (a common ancestor)."""
+    at all, a few of the others to show). exact: the innermost span must be the route's
+    child span; otherwise its server span will do (a common ancestor)."""
     shares = {}
     for path, (function, child, server) in ROUTES.items():
         innermost_ok = (child,) if exact else (child, server)
         inside = right = labelled = 0
+        wrong = []
         for count, labels, frames in samples:
             if not any(function in frame for frame in frames):
                 continue
@@ -213,7 +214,9 @@ def route_shares(samples, exact):
             if (labels.get("innermost_span_name") in innermost_ok and
                     labels.get("span_name") == server):
                 right += count
-        shares[path] = (inside, right, labelled)
+            elif labels.get("innermost_span_name") and len(wrong) < 5:
+                wrong.append(f"{count} x {labels} at {' <- '.join(frames[:6])}")
+        shares[path] = (inside, right, labelled, "\n".join(wrong))
     return shares
 
 
@@ -258,21 +261,21 @@ def main():
         tap.check(len(files) == 1 and len(Activations(files[0]).records) > 100,
                   "spanprof run: the hook wrote the app's activations into the capture",
                   os.listdir(capture) if os.path.isdir(capture) else capture)
-        for path, (inside, right, _) in shares.items():
+        for path, (inside, right, _, wrong) in shares.items():
             function, child, server = ROUTES[path]
             tap.check(inside > 0 and right / inside >= MIN_SHARE_RIGHT,
                       f"with activations: {right}/{inside} samples in {function} carry "
-                      f"innermost {child} and root {server}")
+                      f"innermost {child} and root {server}", wrong)
 
         capture, shares = spanprof_run(tap, spanprof, app_dir, work, "without-hook",
                                        ["--no-runtime-hooks"], perf_maps)
         tap.check(not activation_files(capture), "--no-runtime-hooks: no activation records")
-        inside_all = sum(inside for inside, _, _ in shares.values())
-        for path, (inside, right, labelled) in shares.items():
+        inside_all = sum(inside for inside, _, _, _ in shares.values())
+        for path, (inside, right, labelled, wrong) in shares.items():
             function, child, server = ROUTES[path]
             tap.check(inside > 0 and right >= MIN_SHARE_RIGHT * labelled,
                       f"without activations: {right} of the {labelled} labelled samples in "
-                      f"{function} (of {inside}) carry that route's spans")
+                      f"{function} (of {inside}) carry that route's spans", wrong)
         tap.check(inside_all > 0, f"without activations: {inside_all} samples in the routes")
     finally:
         shutil.rmtree(work, ignore_errors=True)
