@@ -196,6 +196,14 @@ def run_cannot_write(tap, hook, work):
               "SPANPROF_ACTIVATIONS_DIR empty: the hook writes nothing", f"{code} {out}")
 
 
+def in_route_function(frames, function):
+    """function is on the stack, called from http_server.js (recursion included). The caller
+    rules out frames that only look like it: V8 reuses code addresses, and /tmp/perf-PID.map
+    keeps both names, so a startup frame can resolve to a function JIT-compiled later there."""
+    return any(function in frame and "http_server.js:" in caller
+               for frame, caller in zip(frames, frames[1:]))
+
+
 def route_shares(samples, exact):
     """route -> (samples in its CPU function, those labelled with its spans, those labelled
     at all, a few of the others to show). exact: the innermost span must be the route's
@@ -206,7 +214,7 @@ def route_shares(samples, exact):
         inside = right = labelled = 0
         wrong = []
         for count, labels, frames in samples:
-            if not any(function in frame for frame in frames):
+            if not in_route_function(frames, function):
                 continue
             inside += count
             if labels.get("innermost_span_name"):
