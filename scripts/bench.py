@@ -21,6 +21,10 @@ Cases:
               spanprof/activation.h's cost per call (the demo's --activation-bench:
               activate/deactivate alternating, and the current span again), without and
               with SPANPROF_ACTIVATIONS_DIR, and the bytes written per transition.
+  node-hook   testdata/apps/node/http_server.js (instrumentation-http, 8 requests in
+              flight, no export) serving a fixed number of requests, with spanprof's
+              Node hook writing activation records vs without it (target <= 1.05x wall);
+              bytes per transition. Needs node and scripts/install-node-app.
 """
 import re
 import argparse
@@ -280,6 +284,69 @@ def case_activation_header(args, work):
             "on_switch_ns": best_on["switches"], "on_repeat_ns": best_on["repeats"],
             "clock_gettime_ns": best_off["clock_gettime"],
             "bytes_per_transition": bytes_per_transition}
+def node_server_run(command, env):
+    """Runs http_server.js; returns (its own ms for the requests, CPU seconds)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    match = re.search(r"requests on thread \d+ in ([\d.]+) ms", result.stdout)
+    if result.returncode != 0 or not match:
+        raise SystemExit(f"failed: {' '.join(command)}: {result.stderr[-500:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return float(match.group(1)), cpu
+
+
+def case_node_hook(args, work):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    app = os.path.join(root, "testdata", "apps", "node", "http_server.js")
+    hook = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(args.spanprof))),
+                        "runtime", "node", "spanprof-activations.cjs")
+    if shutil.which("node") is None or not os.path.isdir(
+            os.path.join(os.path.dirname(app), "node_modules")):
+        print("node-hook: skipped (node or testdata/apps/node/node_modules missing: "
+              "scripts/install-node-app)")
+        return {"skipped": True}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("OTEL_") and k != "SPANPROF_ACTIVATIONS_DIR"}
+    requests = 1000 if args.quick else 3000
+    results = {}
+    for variant, extra in (("full", []), ("light", ["--light"])):
+        command = ["node", app, "--requests", str(requests), "--duration-ms", "600000", *extra]
+        bare, hooked, bare_cpu, hooked_cpu = [], [], [], []
+        records = size = 0
+        for attempt in range(5):  # interleaved, so drift affects both alike
+            ms, cpu = node_server_run(command, env)
+            bare.append(ms)
+            bare_cpu.append(cpu)
+            directory = os.path.join(work, f"node-hook-{variant}-{attempt}")
+            os.mkdir(directory)
+            ms, cpu = node_server_run(["node", "--require", hook, *command[1:]],
+                                      dict(env, SPANPROF_ACTIVATIONS_DIR=directory))
+            hooked.append(ms)
+            hooked_cpu.append(cpu)
+            files = [os.path.join(directory, name) for name in os.listdir(directory)
+                     if name.endswith(".bin")]
+            if len(files) != 1:
+                raise SystemExit(f"node-hook: expected one activation file in {directory}")
+            size = os.path.getsize(files[0])
+            records = (size - 40) // 40
+            shutil.rmtree(directory)
+        bare_ms, hooked_ms = min(bare), min(hooked)
+        label = "light CPU per request" if extra else "~1-2 ms CPU per request"
+        print(f"node-hook ({label}): {requests} requests, 8 in flight, "
+              f"{records / requests:.1f} transitions per request")
+        print(f"  without the hook                     {bare_ms / 1000:8.2f} s  "
+              f"({min(bare_cpu):.2f} s CPU)")
+        print(f"  with the hook (activation records)   {hooked_ms / 1000:8.2f} s  "
+              f"({min(hooked_cpu):.2f} s CPU)")
+        print(f"  ratio: {hooked_ms / bare_ms:.3f}x wall, {min(hooked_cpu) / min(bare_cpu):.3f}x "
+              f"CPU (target <= 1.05x); {size / max(records, 1):.1f} bytes per transition "
+              f"({size} bytes, {records} records)")
+        results[variant] = {"requests": requests, "bare_ms": bare_ms, "hooked_ms": hooked_ms,
+                            "bare_cpu_s": min(bare_cpu), "hooked_cpu_s": min(hooked_cpu),
+                            "records": records, "file_bytes": size,
+                            "bytes_per_transition": size / max(records, 1)}
+    return results
 
 
 def main():
@@ -288,7 +355,7 @@ def main():
     parser.add_argument("--demo", required=True)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", choices=["join-fp", "join-dwarf", "join-1gb", "spans-1m", "run",
-                                           "activation-header"])
+                                           "activation-header", "node-hook"])
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="spanprof-bench-", dir=os.environ.get("BENCH_DIR"))
@@ -296,7 +363,8 @@ def main():
     try:
         cases = {"join-fp": case_join_fp, "join-dwarf": case_join_dwarf,
                  "spans-1m": case_spans_1m, "join-1gb": case_join_1gb, "run": case_run,
-                 "activation-header": case_activation_header}
+                 "activation-header": case_activation_header,
+                 "node-hook": case_node_hook}
         for name, case in cases.items():
             if args.only and name != args.only:
                 continue
