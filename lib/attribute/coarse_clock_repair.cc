@@ -181,7 +181,15 @@ CoarseClockStats repair_coarse_clocks(spans::SpanSet& set, const SpanTree& tree)
     for (uint32_t pos = 0; pos < spans_on_thread.size(); ++pos) {
       spans::Span& span = set.spans[spans_on_thread[pos]];
       position[spans_on_thread[pos]] = kNoSpan;
-      if (!coarse[pos] || concurrent[pos]) continue;
+      if (!coarse[pos]) continue;
+      if (concurrent[pos]) {
+        // Not moved, but its true end lies up to a millisecond after the
+        // recorded one (end = start + a precise duration, start truncated):
+        // held open that long, a sample near its end is judged with it open,
+        // so among other traces' spans it gets no label rather than a wrong one.
+        span.end_unix_ns += kMillisecond - 1;
+        continue;
+      }
       // The true start is uniform over what the constraints leave: its middle
       // is the least wrong on average. Bounds that cross (constraints the
       // spans themselves break) keep the lowest start allowed.

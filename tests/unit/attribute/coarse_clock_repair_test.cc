@@ -20,7 +20,10 @@ void expect_consistent(const spans::SpanSet& before, const spans::SpanSet& after
   for (size_t i = 0; i < after.spans.size(); ++i) {
     const spans::Span& was = before.spans[i];
     const spans::Span& is = after.spans[i];
-    EXPECT_EQ(is.end_unix_ns - is.start_unix_ns, was.end_unix_ns - was.start_unix_ns);
+    // Kept, or (a concurrent span, not moved) held open for the clock's error.
+    int64_t grown = (is.end_unix_ns - is.start_unix_ns) - (was.end_unix_ns - was.start_unix_ns);
+    EXPECT_TRUE(grown == 0 || (grown == ms - 1 && is.start_unix_ns == was.start_unix_ns))
+        << "span " << i << " grew by " << grown;
     EXPECT_GE(is.start_unix_ns, was.start_unix_ns);
     EXPECT_LT(is.start_unix_ns - was.start_unix_ns, ms);
     uint32_t parent = tree.parent(static_cast<uint32_t>(i));
@@ -124,7 +127,8 @@ TEST(CoarseClockRepair, InterleavedRequestsStayAndTheirSequentialChildrenAreRepa
   const auto& spans = b.set().spans;
   for (uint32_t concurrent : {one, two, two_child}) {
     EXPECT_EQ(spans[concurrent].start_unix_ns, before.spans[concurrent].start_unix_ns);
-    EXPECT_EQ(spans[concurrent].end_unix_ns, before.spans[concurrent].end_unix_ns);
+    // Its true end may be up to the clock's error later: held open that long.
+    EXPECT_EQ(spans[concurrent].end_unix_ns, before.spans[concurrent].end_unix_ns + 1'000'000 - 1);
   }
   EXPECT_EQ(stats.concurrent_spans, 3u);
   EXPECT_GE(spans[second].start_unix_ns, spans[first].end_unix_ns);
