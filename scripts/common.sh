@@ -64,7 +64,7 @@ spanprof_check_perf() {
 # (pinned in testdata/apps/node/package-lock.json). Without node, Debian's
 # nodejs and npm are installed. A failure here only makes that test skip.
 spanprof_install_node_app() {
-  if [ -d "$SPANPROF_ROOT/testdata/apps/node/node_modules/@opentelemetry/sdk-trace-node" ]; then
+  if [ -d "$SPANPROF_ROOT/testdata/apps/node/node_modules/@opentelemetry/instrumentation-http" ]; then
     return 0
   fi
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
