@@ -39,7 +39,10 @@ Result<void> check_hook_path(const std::string& path) {
                         path, kNoHooksHint);
     }
     // A sticky folder (/tmp) lets no one rename what another user owns in it.
-    bool others_can_write = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+    // Group write is harmless when the group is root's or this user's own.
+    bool group_is_trusted = st.st_gid == 0 || st.st_gid == ::getegid();
+    bool others_can_write =
+        (st.st_mode & S_IWOTH) != 0 || ((st.st_mode & S_IWGRP) != 0 && !group_is_trusted);
     if (others_can_write && (is_file || (st.st_mode & S_ISVTX) == 0)) {
       return make_error(fmt::format("{} is writable by other users, who could change the hook",
                                     at.string()),

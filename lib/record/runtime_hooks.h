@@ -22,8 +22,9 @@ namespace spanprof::record {
 Result<std::string> find_node_hook();
 
 // The checks find_node_hook applies, for any path: the file and every folder
-// above it are owned by root or this user and not writable by others (a
-// folder with the sticky bit, like /tmp, is allowed above a safe one).
+// above it are owned by root or this user and not writable by others (group
+// write only for root's group or this user's; a folder with the sticky bit,
+// like /tmp, is allowed above a safe one).
 Result<void> check_hook_path(const std::string& path);
 
 // NODE_OPTIONS with --require hook appended (quoted as Node parses NODE_OPTIONS).
