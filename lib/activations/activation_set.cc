@@ -65,7 +65,13 @@ uint64_t key_of(uint32_t pid, uint32_t tid) { return (static_cast<uint64_t>(pid)
 // An error note is one line a writer left; more than a line is not its own.
 std::string first_line(std::string text) {
   if (auto end = text.find('\n'); end != std::string::npos) text.resize(end);
-  if (text.size() > 300) text.resize(300);
+  if (text.size() > 300) {
+    // Cut before the character that byte 300 belongs to: summary.json carries
+    // the note as text, and half a UTF-8 sequence is not text.
+    size_t cut = 300;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;
+    text.resize(cut);
+  }
   return text;
 }
 
@@ -108,7 +114,11 @@ ActivationSet load_activations(const std::vector<std::string>& files,
           path});
     }
     std::optional<int64_t> realtime_minus_monotonic;
-    if (file.created_monotonic_ns != 0 && file.created_realtime_ns != 0) {
+    // A reading past 2^63 ns (292 years) is no clock's: garbage, and the
+    // difference would not fit.
+    constexpr uint64_t kMaxReading = INT64_MAX;
+    if (file.created_monotonic_ns != 0 && file.created_realtime_ns != 0 &&
+        file.created_monotonic_ns <= kMaxReading && file.created_realtime_ns <= kMaxReading) {
       realtime_minus_monotonic = static_cast<int64_t>(file.created_realtime_ns) -
                                  static_cast<int64_t>(file.created_monotonic_ns);
     }

@@ -23,6 +23,16 @@ struct SpanKeyHash {
   }
 };
 
+// A record's CLOCK_MONOTONIC time on the samples' Unix clock, held at the ends
+// of int64_t: a garbage time (past 2^63 ns) must stay in the far future rather
+// than wrap into the capture, and the conversion must keep the records' order.
+int64_t unix_time(uint64_t monotonic_ns, int64_t delta) {
+  int64_t time = monotonic_ns > INT64_MAX ? INT64_MAX : static_cast<int64_t>(monotonic_ns);
+  int64_t unix_ns = 0;
+  if (__builtin_add_overflow(time, delta, &unix_ns)) return delta > 0 ? INT64_MAX : INT64_MIN;
+  return unix_ns;
+}
+
 }  // namespace
 
 ActivationTimeline::ActivationTimeline(const activations::ActivationSet& set,
@@ -66,7 +76,7 @@ ActivationTimeline::ActivationTimeline(const activations::ActivationSet& set,
         span = ids.at(SpanKey{record.trace_id, record.span_id});
         if (span == kUnknown) ++stats_.records_unknown_span;
       }
-      out.transitions.push_back({static_cast<int64_t>(record.time_ns) + *delta, span});
+      out.transitions.push_back({unix_time(record.time_ns, *delta), span});
     }
   }
   stats_.threads = threads_.size();

@@ -102,12 +102,12 @@ AttributionSummary SpanAttribution::summarize(int64_t period_ns) const {
     const spans::Span& span = spans_.spans[i];
     by_name[span.name_index].self += self_weight_[i];
     ++by_name[span.name_index].spans;
+    bool activated = activations_ && activations_->is_activated(i);
+    if (activated && !index_.is_placed(i)) ++summary.spans_placed_by_activation;
     if (sample_count_[i] > 0) {
       ++summary.spans_with_samples;
       continue;
     }
-    bool activated = activations_ && activations_->is_activated(i);
-    if (activated && !index_.is_placed(i)) ++summary.spans_placed_by_activation;
     if (!index_.is_placed(i) && !activated) continue;  // counted as without a thread id
     ++summary.spans_without_samples;
     int64_t duration = span.end_unix_ns - span.start_unix_ns;
