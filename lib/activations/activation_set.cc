@@ -72,7 +72,27 @@ std::string first_line(std::string text) {
     while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;
     text.resize(cut);
   }
-  return text;
+  // A note is the writer's bytes: anything that is not UTF-8 text (or a
+  // control character) becomes '?', so summary.json stays valid.
+  std::string clean;
+  clean.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    size_t length = byte < 0x80 ? 1 : (byte >> 5) == 0x6 ? 2 : (byte >> 4) == 0xe ? 3
+                                    : (byte >> 3) == 0x1e ? 4 : 0;
+    bool valid = length > 0 && i + length <= text.size() && (length > 1 || byte >= 0x20);
+    for (size_t k = 1; valid && k < length; ++k) {
+      valid = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
+    }
+    if (!valid) {
+      clean += '?';
+      ++i;
+      continue;
+    }
+    clean.append(text, i, length);
+    i += length;
+  }
+  return clean;
 }
 
 }  // namespace
@@ -106,12 +126,19 @@ ActivationSet load_activations(const std::vector<std::string>& files,
           path});
     }
     if (file.records_wrong_pid > 0) {
+      // Records of another process in a file one process writes are
+      // overwritten bytes: the records around them may be damaged too, and a
+      // damaged switch would give samples a wrong span. None of it is used.
       set.stats.records_wrong_pid += file.records_wrong_pid;
+      --set.stats.files;
+      ++set.stats.files_skipped;
       set.warnings.push_back(Warning{
           WarningKind::kActivations,
-          fmt::format("{} records name another process than the file's ({}): dropped",
+          fmt::format("{} records name another process than the file's ({}): the file is "
+                      "damaged and none of it is used (its threads are joined by span times)",
                       file.records_wrong_pid, file.pid),
           path});
+      continue;
     }
     std::optional<int64_t> realtime_minus_monotonic;
     // A reading past 2^63 ns (292 years) is no clock's: garbage, and the

@@ -34,7 +34,7 @@ struct ActivationStats {
   uint64_t threads = 0;
   uint64_t torn_bytes = 0;      // partial records at files' ends, dropped
   uint64_t files_torn = 0;
-  uint64_t records_wrong_pid = 0;      // naming another process than their file: dropped
+  uint64_t records_wrong_pid = 0;      // naming another process than their file (which is skipped)
   uint64_t records_out_of_order = 0;   // earlier than their thread's previous record: sorted in
 };
 

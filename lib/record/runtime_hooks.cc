@@ -64,7 +64,11 @@ Result<std::string> find_node_hook() {
         prefix / "runtime" / "node" / kNodeHookName}) {
     if (!std::filesystem::exists(candidate, error)) continue;
     if (auto safe = check_hook_path(candidate.string()); !safe) return std::unexpected(safe.error());
-    return candidate.string();
+    // The path checked is the resolved one: hand Node that, so no link on the
+    // way can be swapped after the check.
+    std::filesystem::path real = std::filesystem::canonical(candidate, error);
+    if (error) return make_error("cannot resolve the hook: " + error.message(), candidate.string());
+    return real.string();
   }
   return make_error(fmt::format("spanprof's Node hook ({}) is not installed next to {}",
                                 kNodeHookName, exe.string()),

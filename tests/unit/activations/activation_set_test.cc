@@ -177,13 +177,17 @@ TEST_F(ActivationSetTest, TornTailsAndForeignRecordsAreCountedPerFile) {
   std::string torn_path = write("activations-100.bin", torn.data());
   std::string foreign_path = write("activations-200.bin", foreign.data());
   ActivationSet set = load_activations({torn_path, foreign_path}, {});
-  EXPECT_EQ(set.stats.files, 2u);
+  // The file with foreign records is damaged: none of it is used.
+  EXPECT_EQ(set.stats.files, 1u);
+  EXPECT_EQ(set.stats.files_skipped, 1u);
   EXPECT_EQ(set.stats.files_torn, 1u);
   EXPECT_EQ(set.stats.torn_bytes, 5u);
   EXPECT_EQ(set.stats.records_wrong_pid, 2u);
-  EXPECT_EQ(set.stats.records, 2u);
+  EXPECT_EQ(set.stats.records, 1u);
+  EXPECT_EQ(set.threads.size(), 1u);
   EXPECT_TRUE(mentions(set, torn_path, "partial record of 5 bytes"));
-  EXPECT_TRUE(mentions(set, foreign_path, "2 records name another process than the file's (200)"));
+  EXPECT_TRUE(mentions(set, foreign_path, "2 records name another process than the file's (200): "
+                                          "the file is damaged and none of it is used"));
 }
 
 TEST_F(ActivationSetTest, AHeaderOnlyFileIsReadAndGivesNoThreads) {

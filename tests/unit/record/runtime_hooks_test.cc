@@ -46,12 +46,24 @@ TEST_F(HookPathTest, AFileOnlyItsOwnerCanChangeIsSafe) {
 }
 
 TEST_F(HookPathTest, AFileOthersCanWriteIsRefused) {
-  for (mode_t mode : {mode_t{0666}, mode_t{0664}, mode_t{0646}}) {
+  for (mode_t mode : {mode_t{0666}, mode_t{0646}, mode_t{0602}}) {
     auto checked = check_hook_path(hook(dir_, mode));
     ASSERT_FALSE(checked.has_value()) << std::oct << mode;
     EXPECT_NE(checked.error().message.find("writable by other users"), std::string::npos);
     EXPECT_NE(checked.error().hint.find("--no-runtime-hooks"), std::string::npos);
   }
+}
+
+// Group write is refused only for a group that is neither root's nor the user's own.
+TEST_F(HookPathTest, GroupWriteIsSafeForRootsOrTheUsersGroup) {
+  std::string path = hook(dir_, 0664);
+  ASSERT_EQ(::chown(path.c_str(), static_cast<uid_t>(-1), ::getegid()), 0);
+  EXPECT_TRUE(check_hook_path(path).has_value());
+  if (::geteuid() != 0) GTEST_SKIP() << "giving the file to another group needs root";
+  ASSERT_EQ(::chown(path.c_str(), static_cast<uid_t>(-1), 12345), 0);
+  auto checked = check_hook_path(path);
+  ASSERT_FALSE(checked.has_value());
+  EXPECT_NE(checked.error().message.find("writable by other users"), std::string::npos);
 }
 
 TEST_F(HookPathTest, AFolderOthersCanWriteIsRefusedUnlessSticky) {
