@@ -23,6 +23,10 @@ CLI::App* add_join_command(CLI::App& app, JoinCommandOptions& options) {
                    "OTLP span file (JSON Lines or length-prefixed protobuf, plain or gzip); "
                    "repeatable")
       ->allow_extra_args(false);
+  join->add_option("--activations", options.join.activation_files,
+                   "Activation file (activations-PID.bin, docs/activations.md): which span is "
+                   "current on each thread; repeatable; replaces DIR's")
+      ->allow_extra_args(false);
   join->add_option("-o,--output", options.join.output_path,
                    "Output pprof file (default DIR/profile.pb.gz, or profile.pb.gz)");
   join->add_option("--summary", options.join.summary_path,

@@ -28,6 +28,14 @@ Result<std::unique_ptr<SpanLoader>> SpanLoader::start(SpanLoaderInputs inputs,
                         "pass the span files inside it, or the capture directory as DIR");
     }
   }
+  for (const std::string& path : inputs.activation_files) {
+    // Given by hand (--activations) it must exist, as a span file must; a
+    // damaged one is skipped later with a warning.
+    if (::access(path.c_str(), R_OK) != 0) {
+      return make_error(std::string("cannot open activation file: ") + std::strerror(errno), path,
+                        "check the path given to --activations");
+    }
+  }
   auto loader = std::unique_ptr<SpanLoader>(new SpanLoader());
   loader->loading_ = std::async(
       std::launch::async,

@@ -84,6 +84,8 @@ def join(spanprof, case_dir, case, work, perf_data_from_file=False):
     args = [spanprof, "join", "--perf-data", "-" if on_stdin else perf_data]
     for spans in case.get("spans", []):
         args += ["--spans", os.path.join(case_dir, spans)]
+    for activations in case.get("activations", []):
+        args += ["--activations", os.path.join(case_dir, activations)]
     args += ["--buildid-dir", os.path.normpath(os.path.join(case_dir, case["buildid_dir"]))]
     # JIT maps only from the case itself (it has none): a stray /tmp/perf-PID.map of
     # this machine must not change the profile.
