@@ -32,6 +32,10 @@ std::string activation_file_name(uint32_t pid) {
   return "activations-" + std::to_string(pid) + ".bin";
 }
 
+std::string activation_error_note_name(uint32_t pid) {
+  return "activations-" + std::to_string(pid) + ".error";
+}
+
 bool is_activation_file_name(std::string_view name) { return is_activation_name(name, ".bin"); }
 
 bool is_activation_error_note_name(std::string_view name) {

@@ -40,6 +40,7 @@ inline constexpr std::string_view kActivationsDirEnv = "SPANPROF_ACTIVATIONS_DIR
 
 // "activations-PID.bin" and "activations-PID.error" (PID: decimal digits).
 std::string activation_file_name(uint32_t pid);
+std::string activation_error_note_name(uint32_t pid);
 bool is_activation_file_name(std::string_view name);
 bool is_activation_error_note_name(std::string_view name);
 

@@ -193,7 +193,7 @@ Result<JoinReport> run_join(const JoinOptions& options) {
     for (uint32_t pid : handler.node_pids()) {
       std::string name = capture::activation_file_name(pid);
       auto is_its = [&name](const std::string& path) { return path.ends_with("/" + name); };
-      std::string note = name.substr(0, name.size() - 4) + ".error";
+      std::string note = capture::activation_error_note_name(pid);
       auto is_note = [&note](const std::string& path) { return path.ends_with("/" + note); };
       if (std::any_of(options.activation_files.begin(), options.activation_files.end(), is_its) ||
           std::any_of(options.activation_error_notes.begin(), options.activation_error_notes.end(),

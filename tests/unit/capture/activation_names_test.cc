@@ -20,6 +20,9 @@ TEST(ActivationNames, OnePerProcessByPid) {
   EXPECT_EQ(activation_file_name(0), "activations-0.bin");
   EXPECT_EQ(activation_file_name(4294967295u), "activations-4294967295.bin");
   EXPECT_TRUE(is_activation_file_name(activation_file_name(4294967295u)));
+  EXPECT_EQ(activation_error_note_name(1234), "activations-1234.error");
+  EXPECT_TRUE(is_activation_error_note_name(activation_error_note_name(4294967295u)));
+  EXPECT_FALSE(is_activation_file_name(activation_error_note_name(1234)));
 }
 
 TEST(ActivationNames, AFileNameIsPrefixDecimalDigitsSuffix) {
