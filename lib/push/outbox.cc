@@ -38,16 +38,15 @@ constexpr KindName kKindNames[] = {
     {BatchKind::kOtlpTraces, "otlp-traces"},
 };
 
-
-
 std::string info_json(const BatchInfo& info) {
   return fmt::format(
       "{{\"schema\":\"spanprof.outbox/1\",\"id\":{},\"kind\":\"{}\",\"path_and_query\":{},"
       "\"content_type\":{},\"profiles\":{},\"samples\":{},\"spans\":{},"
-      "\"window_start_ns\":{},\"window_end_ns\":{},\"body_bytes\":{}}}\n",
+      "\"window_start_ns\":{},\"window_end_ns\":{},\"body_bytes\":{},"
+      "\"uncompressed_bytes\":{}}}\n",
       json_quoted(info.id), batch_kind_name(info.kind), json_quoted(info.path_and_query),
       json_quoted(info.content_type), info.profiles, info.samples, info.spans,
-      info.window_start_ns, info.window_end_ns, info.body_bytes);
+      info.window_start_ns, info.window_end_ns, info.body_bytes, info.uncompressed_bytes);
 }
 
 Error io_error(std::string_view what, const std::string& path, int err) {
@@ -100,7 +99,8 @@ Result<BatchInfo> parse_info(const std::string& path, const std::string& text) {
     uint64_t* target;
   };
   for (U64Field field : {U64Field{"profiles", &info.profiles}, U64Field{"samples", &info.samples},
-                         U64Field{"spans", &info.spans}, U64Field{"body_bytes", &info.body_bytes}}) {
+                         U64Field{"spans", &info.spans}, U64Field{"body_bytes", &info.body_bytes},
+                         U64Field{"uncompressed_bytes", &info.uncompressed_bytes}}) {
     if (root[field.name].get(*field.target) != simdjson::SUCCESS) return bad(field.name);
   }
   if (root["window_start_ns"].get(info.window_start_ns) != simdjson::SUCCESS) {

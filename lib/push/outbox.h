@@ -42,6 +42,9 @@ struct BatchInfo {
   int64_t window_start_ns = 0;  // unix ns covered by the profiles (0 for traces)
   int64_t window_end_ns = 0;
   uint64_t body_bytes = 0;
+  // Uncompressed pprof bytes of the profiles in the body: what Pyroscope's
+  // per-tenant ingestion rate limit counts (0 for traces).
+  uint64_t uncompressed_bytes = 0;
 };
 
 struct Batch {

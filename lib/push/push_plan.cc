@@ -122,6 +122,7 @@ Result<void> write_push_batches(const std::vector<WindowedProfile>& profiles,
     info.window_end_ns = std::max(info.window_end_ns, profile.end_ns);
     ++info.profiles;
     info.samples += profile.samples;
+    info.uncompressed_bytes += profile.pprof.size();
   }
   return flush();
 }
@@ -137,6 +138,7 @@ Result<void> write_ingest_batches(const std::vector<WindowedProfile>& profiles,
     info.content_type = "application/octet-stream";
     info.profiles = 1;
     info.samples = profile.samples;
+    info.uncompressed_bytes = profile.pprof.size();
     info.window_start_ns = profile.start_ns;
     info.window_end_ns = profile.end_ns;
     if (auto ok = writer.write(info, std::move(*compressed), "profile"); !ok) return ok;
