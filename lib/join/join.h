@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -96,6 +97,14 @@ struct SpanReport {
   attribute::AttributionSummary attribution;
   // Present when activation files were given.
   std::optional<ActivationReport> activations;
+  // Each process's service, from the resources of its spans (process.pid):
+  // where a server that files profiles by service puts that process's samples
+  // outside any span. Filled by the join (issue #19).
+  struct ProcessService {
+    std::string service_name;
+    std::string service_namespace;  // resource service.namespace, "" when absent
+  };
+  std::map<uint32_t, ProcessService> services_by_pid;
   // Set when spans could not be joined (no clock data): the profile was written
   // without span labels.
   std::optional<Error> join_error;
