@@ -3,7 +3,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cinttypes>
+#include <cstdlib>
 #include <ctime>
 
 namespace demo {
@@ -30,9 +32,31 @@ SpanWriter* SpanWriter::open(const char* path, std::string_view service_name, Sp
   return new SpanWriter(file, service_name, clock);
 }
 
+// OTEL_RESOURCE_ATTRIBUTES is "k1=v1,k2=v2" (the OpenTelemetry SDK environment
+// variable); the demo takes service.namespace from it.
+static std::string resource_attribute(const char* key) {
+  const char* env = std::getenv("OTEL_RESOURCE_ATTRIBUTES");
+  if (env == nullptr) return {};
+  std::string_view rest = env;
+  std::string_view want = key;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string_view pair = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    size_t eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == want) {
+      return std::string(pair.substr(eq + 1));
+    }
+  }
+  return {};
+}
+
 SpanWriter::SpanWriter(FILE* file, std::string_view service_name, SpanClock clock)
     : file_(file),
-      service_name_(service_name),
+      service_name_(std::getenv("OTEL_SERVICE_NAME") != nullptr && *std::getenv("OTEL_SERVICE_NAME")
+                        ? std::string(std::getenv("OTEL_SERVICE_NAME"))
+                        : std::string(service_name)),
+      service_namespace_(resource_attribute("service.namespace")),
       clock_(clock),
       rng_state_(static_cast<uint64_t>(now_ns()) ^ (static_cast<uint64_t>(getpid()) << 32)) {}
 
@@ -98,13 +122,28 @@ void SpanWriter::record(const SpanContext& span, const SpanContext* parent, std:
 void SpanWriter::flush() {
   std::lock_guard lock(mutex_);
   if (pending_count_ == 0) return;
-  std::fprintf(file_,
-               "{\"resourceSpans\":[{\"resource\":{\"attributes\":["
-               "{\"key\":\"service.name\",\"value\":{\"stringValue\":\"%s\"}},"
-               "{\"key\":\"process.pid\",\"value\":{\"intValue\":\"%d\"}}]},"
-               "\"scopeSpans\":[{\"scope\":{\"name\":\"spanprof-demo\"},\"spans\":[%s]}]}]}\n",
-               service_name_.c_str(), static_cast<int>(getpid()), pending_.c_str());
-  std::fflush(file_);
+  std::string line = "{\"resourceSpans\":[{\"resource\":{\"attributes\":["
+                     "{\"key\":\"service.name\",\"value\":{\"stringValue\":\"" +
+                     service_name_ + "\"}},";
+  if (!service_namespace_.empty()) {
+    line += "{\"key\":\"service.namespace\",\"value\":{\"stringValue\":\"" +
+            service_namespace_ + "\"}},";
+  }
+  line += "{\"key\":\"process.pid\",\"value\":{\"intValue\":\"" +
+          std::to_string(getpid()) +
+          "\"}}]},\"scopeSpans\":[{\"scope\":{\"name\":\"spanprof-demo\"},\"spans\":[" +
+          pending_ + "]}]}]}\n";
+  // One write(2) per line on an O_APPEND file: processes sharing the file
+  // never interleave inside a line.
+  const char* data = line.data();
+  size_t left = line.size();
+  while (left > 0) {
+    ssize_t n = ::write(fileno(file_), data, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    data += n;
+    left -= static_cast<size_t>(n);
+  }
   pending_.clear();
   pending_count_ = 0;
 }

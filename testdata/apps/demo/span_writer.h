@@ -1,6 +1,8 @@
 // A minimal OpenTelemetry span exporter for the demo: OTLP JSON Lines, as the
 // opentelemetry-cpp file exporter writes them (int64 values as strings), with
-// the OS thread id in `thread.os_id`. Enabled by SPANPROF_SPANS_FILE.
+// the OS thread id in `thread.os_id`. Enabled by SPANPROF_SPANS_FILE; the
+// service is OTEL_SERVICE_NAME (and service.namespace from OTEL_RESOURCE_ATTRIBUTES)
+// when set, as OpenTelemetry SDKs read them.
 #pragma once
 
 #include <cstdint>
@@ -47,7 +49,8 @@ class SpanWriter {
 
   std::mutex mutex_;
   FILE* file_;
-  std::string service_name_;
+  std::string service_name_;       // OTEL_SERVICE_NAME, else the given name
+  std::string service_namespace_;  // service.namespace in OTEL_RESOURCE_ATTRIBUTES, or ""
   SpanClock clock_;
   std::string pending_;  // comma-separated span objects
   size_t pending_count_ = 0;
