@@ -31,6 +31,49 @@ void add_credential_flags(CLI::App& cmd, push::CredentialSources& sources, const
       ->group(group);
 }
 
+// The span-matching and symbolizing options of `spanprof join`, with the same
+// names and meanings, so a capture pushes as it joins.
+void add_join_flags(CLI::App& cmd, push::PushSettings& settings, const std::string& group) {
+  cmd.add_option("--spans", settings.span_files,
+                 "OTLP span file (JSON Lines or length-prefixed protobuf, plain or gzip); "
+                 "repeatable; replaces DIR's")
+      ->type_name("FILE")
+      ->allow_extra_args(false)
+      ->group(group);
+  cmd.add_option("--activations", settings.activation_files,
+                 "Activation file (docs/activations.md); repeatable; replaces DIR's")
+      ->type_name("FILE")
+      ->allow_extra_args(false)
+      ->group(group);
+  cmd.add_option("--tid-attribute", settings.tid_attribute,
+                 "Span attribute holding the OS thread id (default thread.os_id, then "
+                 "thread.native_id)")
+      ->type_name("NAME")
+      ->group(group);
+  cmd.add_option("--clock-offset", settings.clock_offset_ns,
+                 "Nanoseconds added to sample times to correct a known skew against the spans' "
+                 "clock")
+      ->type_name("NS")
+      ->group(group);
+  cmd.add_option("--max-spans", settings.max_spans,
+                 "Spans kept from all span files together (0: no limit)")
+      ->type_name("N")
+      ->default_val(size_t{1} << 22)
+      ->group(group);
+  cmd.add_option("--kernel-symbols", settings.kernel_symbols,
+                 "Symbolize kernel frames from /proc/kallsyms: auto, always, never")
+      ->type_name("auto|always|never")
+      ->default_val("auto")
+      ->group(group);
+  cmd.add_option("--perf-map-dir", settings.perf_map_dir, "Where perf-PID.map files of JIT runtimes are")
+      ->type_name("DIR")
+      ->default_val("/tmp")
+      ->group(group);
+  cmd.add_flag("--debuginfod", settings.debuginfod,
+               "Let elfutils fetch missing debug info from the servers in DEBUGINFOD_URLS")
+      ->group(group);
+}
+
 }  // namespace
 
 void add_push_flags(CLI::App& cmd, PushFlags& flags, bool in_run) {
@@ -89,7 +132,22 @@ void add_push_flags(CLI::App& cmd, PushFlags& flags, bool in_run) {
         ->type_name("DIR")
         ->group(shaping);
     cmd.add_flag("--no-kernel", flags.settings.no_kernel, "Drop kernel frames from stacks")->group(shaping);
+    add_join_flags(cmd, flags.settings, "Push: the join (as spanprof join takes it)");
   }
+  cmd.add_flag("--no-trace-id-label", flags.settings.no_trace_id_label,
+               "Do not label samples with trace_id (Pyroscope up to v2.0.6 and 1.x make it a "
+               "series label: one series per trace)")
+      ->group(shaping);
+  cmd.add_flag("--host-label", flags.settings.host_label,
+               "Add the series label hostname=<the capture's host, from perf.data>, so hosts "
+               "pushing the same service never share a series")
+      ->group(shaping);
+  cmd.add_option("--max-request-bytes", flags.settings.max_request_bytes,
+                 "Uncompressed bytes of one profile (one per request); keep it under the "
+                 "tenant's ingestion burst (Pyroscope: 2 MiB)")
+      ->type_name("BYTES")
+      ->default_val(1u << 20)
+      ->group(shaping);
   std::vector<CLI::Option*> all = cmd.get_options();
   flags.shaping_options.assign(all.begin() + static_cast<std::ptrdiff_t>(options_before), all.end());
   cmd.add_option("--tenant", flags.settings.tenant, "X-Scope-OrgID for both destinations")
@@ -121,6 +179,17 @@ void add_push_flags(CLI::App& cmd, PushFlags& flags, bool in_run) {
                  "Seconds after which a batch's retries stop")
       ->type_name("S")
       ->default_val(120)
+      ->group(transport);
+  cmd.add_option("--rate-limit", flags.settings.rate_limit_bytes_per_s,
+                 "Pace profile requests to this many uncompressed bytes per second, the tenant's "
+                 "ingestion rate (Pyroscope: 4 MiB/s); 0 sends without pacing")
+      ->type_name("BYTES_PER_S")
+      ->default_val(4u << 20)
+      ->group(transport);
+  cmd.add_option("--burst", flags.settings.burst_bytes,
+                 "The tenant's ingestion burst in bytes (Pyroscope: 2 MiB)")
+      ->type_name("BYTES")
+      ->default_val(2u << 20)
       ->group(transport);
   cmd.add_option("--summary-json", flags.summary_json, "Also write the push summary as JSON")
       ->type_name("FILE")

@@ -53,6 +53,23 @@ Result<ShapeOptions> shape_options(const PushSettings& settings) {
   if (auto ok = check_shape_options(shape); !ok) return std::unexpected(ok.error());
   shape.join.span_scope = shape.span_scope;
   shape.join.include_kernel_frames = !settings.no_kernel;
+  shape.join.span_files = settings.span_files;
+  shape.join.activation_files = settings.activation_files;
+  shape.join.span_reader.tid_attribute = settings.tid_attribute;
+  shape.join.span_reader.max_spans = settings.max_spans;
+  shape.join.clock_offset_ns = settings.clock_offset_ns;
+  if (settings.kernel_symbols == "always") {
+    shape.join.kernel_symbols = join::KernelSymbols::kAlways;
+  } else if (settings.kernel_symbols == "never") {
+    shape.join.kernel_symbols = join::KernelSymbols::kNever;
+  } else if (settings.kernel_symbols == "auto") {
+    shape.join.kernel_symbols = join::KernelSymbols::kAuto;
+  } else {
+    return make_error(fmt::format("--kernel-symbols is auto, always or never, not \"{}\"",
+                                  settings.kernel_symbols));
+  }
+  shape.join.symbolizer.perf_map_dir = settings.perf_map_dir;
+  shape.join.symbolizer.debuginfod = settings.debuginfod;
   // Resolved here, not left to the binary table, so the options fingerprint names it.
   shape.join.symbolizer.build_id_cache_dir =
       settings.buildid_dir.empty() ? binaries::default_build_id_cache_dir() : settings.buildid_dir;

@@ -37,6 +37,23 @@ struct PushSettings {
   bool reshape = false;
   std::string buildid_dir;  // "" = $HOME/.debug
   bool no_kernel = false;
+  // The join's span-matching and symbolizing options, as `spanprof join DIR`
+  // takes them (push only: run's push joins the capture as run's join does).
+  std::vector<std::string> span_files;        // --spans
+  std::vector<std::string> activation_files;  // --activations
+  std::string tid_attribute;                  // --tid-attribute
+  int64_t clock_offset_ns = 0;                // --clock-offset
+  size_t max_spans = size_t{1} << 22;         // --max-spans
+  std::string kernel_symbols = "auto";        // --kernel-symbols auto|always|never
+  std::string perf_map_dir = "/tmp";          // --perf-map-dir
+  bool debuginfod = false;                    // --debuginfod
+  // What the server keeps (docs/push.md): the uncompressed bytes of one
+  // request (one profile), the tenant's ingestion rate and burst to pace to.
+  uint64_t max_request_bytes = 1u << 20;      // --max-request-bytes
+  double rate_limit_bytes_per_s = 4u << 20;   // --rate-limit (0: no pacing)
+  uint64_t burst_bytes = 2u << 20;            // --burst
+  bool no_trace_id_label = false;             // --no-trace-id-label (servers up to v2.0.6, 1.x)
+  bool host_label = false;                    // --host-label: hostname=<the capture's host>
   // The user gave an option that changes what is shaped: a resumed push then
   // notes when the earlier shaping used other ones.
   bool shaping_given = false;

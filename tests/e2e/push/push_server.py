@@ -7,6 +7,16 @@ faults. Every accepted request is recorded by the sha256 of its body, so tests
 can prove nothing was lost and nothing arrived twice. The server stops by
 itself after `lifetime_s`.
 
+Like a real Pyroscope (grafana/pyroscope pkg/distributor/distributor.go), it
+can apply a per-tenant ingestion rate limit: a token bucket over each profile's
+uncompressed bytes plus its series label bytes (`rate_limit=(bytes_per_s,
+burst_bytes)`). Profiles that pass are stored even when another profile of the
+same request does not, and the request is answered 429 (partial acceptance).
+Queries keep one profile per (series, time_nanos) (pkg/querier/select_merge.go
+skipDuplicates): `kept_profiles()` is what a query would see, `stored` minus
+those duplicates. A span_name label over 2,048 bytes gets the profile refused
+(400), as the server's validation does.
+
 Run alone (for a manual try): python3 push_server.py [PORT]
 """
 import hashlib
@@ -28,6 +38,7 @@ MAX_LABEL_NAMES = 30
 MAX_SAMPLES = 16000
 MAX_PROFILE_BYTES = 4 << 20
 MAX_WINDOW_NS = 10_000_000_000
+MAX_SPAN_NAME_BYTES = 2048
 PUSH_PATH = "/push.v1.PusherService/Push"
 ANY = object()  # expect_auth=ANY: any Authorization header, or none, is fine
 
@@ -41,8 +52,13 @@ class Fault:
 
 class PushServer:
     def __init__(self, expect_auth=None, expect_traces_auth=None, expect_tenant=None,
-                 expect_traces_tenant=None, lifetime_s=300, port=0, tls=None):
+                 expect_traces_tenant=None, lifetime_s=300, port=0, tls=None, rate_limit=None):
         self.lock = threading.Lock()
+        # (bytes per second, burst bytes) of the tenant's token bucket, or None.
+        self.rate_limit = rate_limit
+        self.tokens = float(rate_limit[1]) if rate_limit else 0.0
+        self.tokens_at = time.monotonic()
+        self.rate_limited = 0     # profiles refused by the bucket
         self.expect_auth = expect_auth
         self.expect_traces_auth = expect_traces_auth
         self.expect_tenant = expect_tenant
@@ -137,15 +153,22 @@ class PushServer:
             self.violation(f"{kind}: X-Scope-OrgID is {request.headers.get('X-Scope-OrgID')!r}")
         try:
             if kind == "push":
-                self.check_push(request, body)
+                refusal = self.check_push(request, body)
             elif kind == "ingest":
-                self.check_ingest(request, parsed.query, body)
+                refusal = self.check_ingest(request, parsed.query, body)
             else:
-                self.check_traces(request, body)
+                refusal = self.check_traces(request, body)
         except ValueError as error:
             self.violation(f"{kind}: undecodable body: {error}")
             return self.reply(request, 400, json.dumps(
                 {"code": "invalid_argument", "message": f"cannot decode: {error}"}).encode())
+        if refusal is not None:
+            status, message = refusal
+            with self.lock:
+                self.attempts.append((kind, digest, time.monotonic(), status))
+            code = "resource_exhausted" if status == 429 else "invalid_argument"
+            return self.reply(request, status,
+                              json.dumps({"code": code, "message": message}).encode())
         with self.lock:
             self.accepted.append((kind, digest))
             self.attempts.append((kind, digest, time.monotonic(), 200))
@@ -160,6 +183,38 @@ class PushServer:
         request.send_header("Content-Length", str(len(body)))
         request.end_headers()
         request.wfile.write(body)
+
+    def take_tokens(self, size):
+        """The tenant's token bucket: True when `size` bytes may be ingested now."""
+        if self.rate_limit is None:
+            return True
+        rate, burst = self.rate_limit
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(float(burst), self.tokens + (now - self.tokens_at) * rate)
+            self.tokens_at = now
+            if size > self.tokens:
+                self.rate_limited += 1
+                return False
+            self.tokens -= size
+            return True
+
+    def ingest_profile(self, where, series_labels, raw):
+        """Checks one profile, charges the bucket, stores it; returns a refusal or None."""
+        profile = self.check_profile(where, series_labels, raw)
+        long_names = [v for s in profile["samples"] for k, v in s["labels"]
+                      if k == "span_name" and isinstance(v, str)
+                      and len(v.encode()) > MAX_SPAN_NAME_BYTES]
+        if long_names:
+            self.violation(f"{where}: a span_name label of {len(long_names[0].encode())} bytes "
+                           f"> {MAX_SPAN_NAME_BYTES}: the whole profile is refused")
+            return 400, "sample label value too long"
+        size = profile["uncompressed_bytes"] + sum(len(k) + len(v) for k, v in series_labels.items())
+        if not self.take_tokens(size):
+            return 429, f"push rate limit exceeded while adding {size} bytes"
+        with self.lock:
+            self.profiles.append({"series": series_labels, "profile": profile})
+        return None
 
     def check_profile(self, where, series_labels, raw):
         profile = wire.pprof(raw)
@@ -183,8 +238,14 @@ class PushServer:
                     self.violation(f"{where}: span_id {value!r} is not 16 hex digits")
                 if key == "trace_id" and not (isinstance(value, str) and HEX32.match(value)):
                     self.violation(f"{where}: trace_id {value!r} is not 32 hex digits")
-        with self.lock:
-            self.profiles.append({"series": series_labels, "profile": profile})
+        # The server clears the address of a location without lines in a mapping
+        # that claims has_functions: such frames would show up empty.
+        for location in profile["location_list"]:
+            if profile["mappings"].get(location["mapping_id"]) and location["lines"] == 0:
+                self.violation(f"{where}: location {location['id']} has no line but its mapping "
+                               "says has_functions (the server would clear its address)")
+                break
+        return profile
 
     def check_series_labels(self, where, labels, names):
         if labels.get("__name__") != "process_cpu":
@@ -202,10 +263,14 @@ class PushServer:
         series = wire.push_request(body)
         if not series:
             self.violation("push: no series")
+        refusal = None
         for one in series:
             self.check_series_labels("push", one["labels"], one["label_names"])
             for sample in one["samples"]:
-                self.check_profile("push", one["labels"], sample["raw"])
+                # Each profile passes or fails on its own: those that pass stay stored.
+                refused = self.ingest_profile("push", one["labels"], sample["raw"])
+                refusal = refusal or refused
+        return refusal
 
     def check_ingest(self, request, query, body):
         params = urllib.parse.parse_qs(query)
@@ -232,7 +297,7 @@ class PushServer:
         except (KeyError, ValueError):
             self.violation("ingest: from/until missing")
         self.check_series_labels("ingest", labels, names)
-        self.check_profile("ingest", labels, body)
+        return self.ingest_profile("ingest", labels, body)
 
     def check_traces(self, request, body):
         if request.headers.get("Content-Type") != "application/x-protobuf":
@@ -246,12 +311,26 @@ class PushServer:
                 self.violation(f"traces: pyroscope.profile.id {mark!r} != span id")
         with self.lock:
             self.spans.extend(spans)
+        return None
 
     # --- what tests ask -----------------------------------------------------
 
     def accepted_digests(self, kind=None):
         with self.lock:
             return sorted(d for k, d in self.accepted if kind is None or k == kind)
+
+    def kept_profiles(self):
+        """What a query sees: one profile per (series, time_nanos), the first stored."""
+        kept = {}
+        with self.lock:
+            for stored in self.profiles:
+                key = (tuple(sorted(stored["series"].items())), stored["profile"]["time_nanos"])
+                kept.setdefault(key, stored)
+        return list(kept.values())
+
+    def kept_sample_count(self):
+        """perf samples (the first value) in the profiles a query sees."""
+        return sum(s["values"][0] for p in self.kept_profiles() for s in p["profile"]["samples"])
 
     def sample_span_ids(self):
         with self.lock:

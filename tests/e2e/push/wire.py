@@ -108,6 +108,8 @@ def pprof(data):
     strings = []
     raw_samples = []
     sample_types = []
+    mappings = {}        # id -> has_functions
+    location_list = []   # {"id", "mapping_id", "lines"}
     profile = {"time_nanos": 0, "duration_nanos": 0, "period": 0, "uncompressed_bytes": len(data),
                "locations": 0}
     for number, wire, value in fields(data):
@@ -116,8 +118,21 @@ def pprof(data):
             sample_types.append((vt.get(1, 0), vt.get(2, 0)))
         elif number == 2 and wire == 2:
             raw_samples.append(value)
+        elif number == 3 and wire == 2:
+            mapping = dict((n, v) for n, _, v in fields(value))
+            mappings[mapping.get(1, 0)] = bool(mapping.get(7, 0))
         elif number == 4:
             profile["locations"] += 1
+            if wire == 2:
+                location = {"id": 0, "mapping_id": 0, "lines": 0}
+                for n, _, v in fields(value):
+                    if n == 1:
+                        location["id"] = v
+                    elif n == 2:
+                        location["mapping_id"] = v
+                    elif n == 4:
+                        location["lines"] += 1
+                location_list.append(location)
         elif number == 6 and wire == 2:
             strings.append(value.decode())
         elif number == 9:
@@ -152,6 +167,8 @@ def pprof(data):
         samples.append(sample)
     profile["sample_types"] = [(string(t), string(u)) for t, u in sample_types]
     profile["samples"] = samples
+    profile["mappings"] = mappings
+    profile["location_list"] = location_list
     return profile
 
 
