@@ -97,8 +97,8 @@ MatchDiagnosis diagnose_matching(const spans::SpanSet& set, const SpanTree& tree
     const spans::Span& span = set.spans[i];
     std::optional<SpanThread> thread = thread_of_span(set, span);
     if (!thread) continue;
-    auto pid = static_cast<uint32_t>(thread->key >> 32);
-    auto tid = static_cast<uint32_t>(thread->key & 0xffffffffu);
+    uint32_t pid = pid_of_key(thread->key);
+    uint32_t tid = tid_of_key(thread->key);
     SpanProcess& process = processes[pid];
     ++process.spans;
     process.tids.insert(tid);

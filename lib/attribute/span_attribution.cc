@@ -109,8 +109,7 @@ AttributionSummary SpanAttribution::summarize(int64_t period_ns) const {
     ++by_name[span.name_index].spans;
     if (std::optional<SpanThread> thread = thread_of_span(spans_, span);
         thread && thread->by_runtime_thread_id &&
-        sampled_.has_thread(static_cast<uint32_t>(thread->key >> 32),
-                            static_cast<uint32_t>(thread->key & 0xffffffffu))) {
+        sampled_.has_thread(pid_of_key(thread->key), tid_of_key(thread->key))) {
       ++summary.spans_placed_by_runtime_thread_id;
     }
     bool activated = activations_ && activations_->is_activated(i);

@@ -46,7 +46,8 @@ void fill_span_report(const JoinHandler& handler, JoinReport& report) {
                           ? static_cast<int64_t>(handler.event().period)
                           : 0;
   spans.attribution = attribution->summarize(period_ns);
-  spans.matching = attribution->diagnose_matching();
+  // Without a join (no clock data) no sample was looked up: nothing to diagnose.
+  if (!spans.join_error) spans.matching = attribution->diagnose_matching();
   if (!spans.activations) return;
   ActivationReport& activations = *spans.activations;
   activations.read = handler.activation_read_stats();

@@ -285,9 +285,10 @@ std::expected<RunReport, RunFailure> record_command(RunOptions options) {
     report.namespace_polls = polls;
     if (polls.threads_written > 0) {
       notice(fmt::format("namespace ids: {} threads ran in a pid namespace, recorded in {} "
-                         "({} polls, slowest {:.2f} ms)",
+                         "({} polls, slowest {:.2f} ms, {:.1f} ms in all)",
                          polls.threads_written, capture::kNamespaceIds, polls.polls,
-                         static_cast<double>(polls.slowest_poll_ns) / 1e6));
+                         static_cast<double>(polls.slowest_poll_ns) / 1e6,
+                         static_cast<double>(polls.total_poll_ns) / 1e6));
     }
   }
   report.app_status = waited.status;
