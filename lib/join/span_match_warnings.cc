@@ -43,9 +43,10 @@ std::string explain(const attribute::UnmatchedProcess& process, uint64_t smalles
       return fmt::format(
           "{} got no sample: their pid and thread ids (all <= {}) occur nowhere in the capture, "
           "whose pids start at {}: the app looks to run in its own pid namespace (a container, "
-          "`unshare --pid`), where ids differ from the host's that perf records; run the app in "
-          "the host's pid namespace (docker --pid=host) or record inside its namespace "
-          "(docs/samples-meet-spans.md)",
+          "`unshare --pid`), where ids differ from the host's that perf records; `spanprof run` "
+          "records the ids that make them match (unless --no-namespace-ids); for a capture made "
+          "by hand, run the app in the host's pid namespace (docker --pid=host) or record inside "
+          "its namespace (docs/samples-meet-spans.md)",
           whose(process), process.largest_id, smallest_sampled_pid);
     case kNotInCapture:
       return fmt::format(
