@@ -1,10 +1,10 @@
 #include "cli/join_command.h"
 
-
 #include <fmt/format.h>
 
 #include "cli/exit_codes.h"
 #include "cli/report_printer.h"
+#include "join/capture_inputs.h"
 #include "run/run_session.h"
 
 namespace spanprof::cli {
@@ -19,11 +19,11 @@ CLI::App* add_join_command(CLI::App& app, JoinCommandOptions& options) {
                    "DIR/capture.json names; writes DIR/profile.pb.gz and DIR/summary.json");
   join->add_option("--perf-data", options.join.perf_data_path,
                    "perf.data written by `perf record` (\"-\" reads a pipe-mode capture from stdin)");
-  join->add_option("--spans", options.join.span_files,
+  join->add_option("--spans", options.join.matching.span_files,
                    "OTLP span file (JSON Lines or length-prefixed protobuf, plain or gzip); "
                    "repeatable")
       ->allow_extra_args(false);
-  join->add_option("--activations", options.join.activation_files,
+  join->add_option("--activations", options.join.matching.activation_files,
                    "Activation file (activations-PID.bin, docs/activations.md): which span is "
                    "current on each thread; repeatable; replaces DIR's")
       ->allow_extra_args(false);
@@ -31,19 +31,19 @@ CLI::App* add_join_command(CLI::App& app, JoinCommandOptions& options) {
                    "Output pprof file (default DIR/profile.pb.gz, or profile.pb.gz)");
   join->add_option("--summary", options.join.summary_path,
                    "Write the summary as JSON here (default DIR/summary.json)");
-  join->add_option("--span-scope", options.span_scope,
-                   "Which span the span_id/span_name/trace_id labels name: root (the local "
-                   "root, as Grafana's span profiles expect) or innermost")
-      ->check(CLI::IsMember({"root", "innermost"}))
-      ->default_val("root");
-  join->add_option("--tid-attribute", options.join.span_reader.tid_attribute,
+  // The span-matching options: DIR/capture.json records the ones given, and a
+  // later join of DIR given none of them uses those (docs/samples-meet-spans.md).
+  join->add_option("--span-scope", options.join.matching.span_scope,
+                   "Which span the span_id/span_name/trace_id labels name: root (default: the "
+                   "local root, as Grafana's span profiles expect) or innermost")
+      ->check(CLI::IsMember({"root", "innermost"}));
+  join->add_option("--tid-attribute", options.join.matching.tid_attribute,
                    "Span attribute holding the OS thread id (default thread.os_id, then "
                    "thread.native_id)");
-  join->add_option("--max-spans", options.join.span_reader.max_spans,
+  join->add_option("--max-spans", options.join.matching.max_spans,
                    "Spans kept from all span files together, about 200 bytes each; the rest "
-                   "are counted and reported (0: no limit)")
-      ->default_val(size_t{1} << 22);
-  join->add_option("--clock-offset", options.join.clock_offset_ns,
+                   "are counted and reported (0: no limit; default 4194304)");
+  join->add_option("--clock-offset", options.join.matching.clock_offset_ns,
                    "Nanoseconds added to sample times to correct a known skew against the "
                    "spans' clock");
   join->add_option("--kernel-symbols", options.kernel_symbols,
@@ -71,8 +71,8 @@ int run_join_command(JoinCommandOptions& options) {
     return kExitUsage;
   }
   join.include_kernel_frames = !options.no_kernel;
-  join.span_scope = options.span_scope == "innermost" ? attribute::SpanScope::kInnermost
-                                                      : attribute::SpanScope::kRoot;
+  // With DIR, join_options_for applies them (or capture.json's recorded ones).
+  if (options.capture_dir.empty()) join::apply_span_matching(join.matching, join);
   join.kernel_symbols = options.kernel_symbols == "always"  ? join::KernelSymbols::kAlways
                         : options.kernel_symbols == "never" ? join::KernelSymbols::kNever
                                                             : join::KernelSymbols::kAuto;

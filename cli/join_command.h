@@ -12,7 +12,6 @@ namespace spanprof::cli {
 struct JoinCommandOptions {
   std::string capture_dir;
   join::JoinOptions join;
-  std::string span_scope = "root";
   std::string kernel_symbols = "auto";
   bool no_kernel = false;
   bool quiet = false;

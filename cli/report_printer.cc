@@ -79,6 +79,11 @@ void print_spans(const join::JoinReport& report, bool quiet, std::FILE* out, std
       const auto& longest = summary.longest_without_samples.front();
       fmt::print(out, "; longest: {} {}", longest.name, duration(longest.duration_ns));
     }
+    const attribute::MatchDiagnosis& matching = spans.matching;
+    if (!matching.unmatched.empty() || matching.spans_end_before_samples_ns > 0 ||
+        matching.spans_start_after_samples_ns > 0) {
+      fmt::print(out, "; why: the warnings below");
+    }
     fmt::print(out, "\n");
   }
   print_counters(out, report, join::CounterSection::kSpans, quiet);
@@ -115,6 +120,20 @@ void print_join_report(const join::JoinReport& report, bool quiet) {
 }
 
 void print_join_report(const join::JoinReport& report, bool quiet, std::FILE* out, std::FILE* err) {
+  print_join_report(report, quiet ? ReportDetail::kQuiet : ReportDetail::kFull, out, err);
+}
+
+void print_join_report(const join::JoinReport& report, ReportDetail detail, std::FILE* out,
+                       std::FILE* err) {
+  bool quiet = detail == ReportDetail::kQuiet;
+  if (!quiet) {
+    for (const std::string& note : report.notes) fmt::print(out, "note: {}\n", note);
+  }
+  if (detail == ReportDetail::kSpanMatch) {
+    if (report.spans) print_spans(report, false, out, err);
+    for (const Warning& warning : report.warnings) fmt::print(err, "warning: {}\n", warning.to_string());
+    return;
+  }
   if (!quiet) {
     fmt::print(out, "spanprof join: wrote {}", report.output_path);
     if (!report.summary_path.empty()) fmt::print(out, " and {}", report.summary_path);

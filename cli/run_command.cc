@@ -54,6 +54,9 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& options) {
   run->add_flag("--no-runtime-hooks", [&options](int64_t) { options.run.runtime_hooks = false; },
                 "Do not load spanprof's Node hook (NODE_OPTIONS --require) that records which "
                 "span is current on each thread (docs/activations.md)");
+  run->add_flag("--no-namespace-ids", [&options](int64_t) { options.run.namespace_ids = false; },
+                "Do not poll the command's threads for their pid-namespace ids (NSpid) into "
+                "DIR/namespace-ids.tsv, which lets spans stamped in a container match");
   run->add_flag("--no-join", options.no_join,
                 "Only record; run `spanprof join DIR` later");
   run->add_flag("-q,--quiet", options.quiet, "Print only warnings, errors and losses");

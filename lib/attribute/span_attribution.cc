@@ -49,6 +49,7 @@ void SpanAttribution::label(uint32_t pid, uint32_t tid, int64_t unix_ns, int64_t
                             std::vector<profile::Label>& labels) {
   ++samples_;
   weight_ += weight;
+  sampled_.add(pid, tid, unix_ns);
   SpanMatch match;
   if (!match_by_activation(pid, tid, unix_ns, match)) match = index_.lookup(pid, tid, unix_ns, weight);
   if (match.innermost == kNoSpan) return;
@@ -79,6 +80,10 @@ void SpanAttribution::label(uint32_t pid, uint32_t tid, int64_t unix_ns, int64_t
   if (!service.empty()) labels.push_back({"service_name", service, 0, {}});
 }
 
+MatchDiagnosis SpanAttribution::diagnose_matching() const {
+  return attribute::diagnose_matching(spans_, tree_, sampled_);
+}
+
 AttributionSummary SpanAttribution::summarize(int64_t period_ns) const {
   AttributionSummary summary;
   summary.samples = samples_;
@@ -102,6 +107,11 @@ AttributionSummary SpanAttribution::summarize(int64_t period_ns) const {
     const spans::Span& span = spans_.spans[i];
     by_name[span.name_index].self += self_weight_[i];
     ++by_name[span.name_index].spans;
+    if (std::optional<SpanThread> thread = thread_of_span(spans_, span);
+        thread && thread->by_runtime_thread_id &&
+        sampled_.has_thread(pid_of_key(thread->key), tid_of_key(thread->key))) {
+      ++summary.spans_placed_by_runtime_thread_id;
+    }
     bool activated = activations_ && activations_->is_activated(i);
     if (activated && !index_.is_placed(i)) ++summary.spans_placed_by_activation;
     if (sample_count_[i] > 0) {

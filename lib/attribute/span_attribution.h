@@ -16,6 +16,7 @@
 #include "activations/activation_set.h"
 #include "attribute/activation_timeline.h"
 #include "attribute/coarse_clock_repair.h"
+#include "attribute/match_diagnosis.h"
 #include "attribute/span_index.h"
 #include "attribute/span_tree.h"
 #include "profile/profile_builder.h"
@@ -57,6 +58,9 @@ struct AttributionSummary {
   uint64_t spans_without_samples_shorter_than_period = 0;
   // Spans without a thread id that activation records put on a thread.
   uint64_t spans_placed_by_activation = 0;
+  // Spans placed by thread.id whose (pid, tid) a sample proved to be an OS
+  // thread of the process: the only ones thread.id can match.
+  uint64_t spans_placed_by_runtime_thread_id = 0;
   // Of SpanIndexStats::ambiguous_spans, those on threads activation records
   // decide: their overlap costs nothing.
   uint64_t ambiguous_spans_on_activated_threads = 0;
@@ -86,6 +90,10 @@ class SpanAttribution {
   // period_ns: the sampling period, to explain spans that got no sample.
   AttributionSummary summarize(int64_t period_ns) const;
 
+  // Why spans met no sample (wrong ids, a pid namespace, disjoint times), from
+  // the samples labelled so far.
+  MatchDiagnosis diagnose_matching() const;
+
   const SpanTreeStats& tree_stats() const { return tree_.stats(); }
   const SpanIndexStats& index_stats() const { return index_.stats(); }
   const CoarseClockStats& coarse_clock_stats() const { return coarse_stats_; }
@@ -102,6 +110,7 @@ class SpanAttribution {
   SpanScope scope_;
   std::unique_ptr<ActivationTimeline> activations_;
   ActivationSampleStats activation_samples_;
+  SampledThreads sampled_;  // every sample's thread and time, for diagnose_matching
   std::vector<int64_t> self_weight_;   // per span
   std::vector<uint32_t> sample_count_;  // per span: samples inside it, child spans included
   std::vector<uint64_t> name_seen_;     // per name: last sample counter, to count total once

@@ -43,6 +43,8 @@ struct SpanIndexStats {
 inline uint64_t thread_key(uint32_t pid, uint32_t tid) {
   return (static_cast<uint64_t>(pid) << 32) | tid;
 }
+inline uint32_t pid_of_key(uint64_t key) { return static_cast<uint32_t>(key >> 32); }
+inline uint32_t tid_of_key(uint64_t key) { return static_cast<uint32_t>(key & 0xffffffffu); }
 
 // The thread a span runs on, as the index keys it.
 struct SpanThread {

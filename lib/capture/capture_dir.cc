@@ -147,6 +147,7 @@ Result<Capture> open_capture(const std::string& dir, bool need_perf_data) {
     if (is_activation_error_note_name(name)) {
       capture.activation_error_notes.push_back(it->path().string());
     }
+    if (name == kNamespaceIds) capture.namespace_ids = it->path().string();
   }
   if (error) return make_error("cannot list the directory: " + error.message(), dir);
   std::sort(capture.span_files.begin(), capture.span_files.end());

@@ -24,6 +24,7 @@ struct Capture {
   std::vector<std::string> span_files;  // DIR's span files sorted, then capture.json's if elsewhere
   std::vector<std::string> activation_files;        // DIR/activations-*.bin, sorted
   std::vector<std::string> activation_error_notes;  // DIR/activations-*.error, sorted
+  std::string namespace_ids;  // DIR/namespace-ids.tsv (namespace_ids.h), "" when absent
   std::optional<CaptureRecord> record;  // capture.json, when DIR has one
   std::string profile;                  // DIR/profile.pb.gz
   std::string summary;                  // DIR/summary.json

@@ -84,6 +84,17 @@ class FieldReader {
     }
   }
 
+  // Present when the key is there and not null.
+  template <class T>
+  void optional(simdjson::dom::element parent, std::string_view key, std::optional<T>& out) {
+    simdjson::dom::element value;
+    if (parent[key].get(value) != simdjson::SUCCESS || value.is_null()) return;
+    T read_value{};
+    std::string before = first_problem_;
+    get(parent, key, read_value);
+    if (first_problem_ == before) out = std::move(read_value);
+  }
+
   // The object under key; false when absent or null.
   bool object(simdjson::dom::element parent, std::string_view key, simdjson::dom::element& out) {
     if (parent[key].get(out) != simdjson::SUCCESS || out.is_null()) return false;
@@ -120,7 +131,41 @@ class FieldReader {
   std::string first_problem_;
 };
 
+void optional_field(JsonWriter& json, std::string_view key, const auto& value) {
+  if (value) {
+    json.field(key, *value);
+  } else {
+    json.null_field(key);
+  }
+}
+
+// A path for capture.json: relative to DIR when inside it, so a moved
+// directory keeps working; absolute otherwise (a join's cwd is not a push's).
+std::string path_for_record(const std::string& dir, const std::string& path) {
+  std::error_code error;
+  std::filesystem::path absolute = std::filesystem::absolute(path, error).lexically_normal();
+  std::filesystem::path base = std::filesystem::absolute(dir, error).lexically_normal();
+  std::filesystem::path relative = absolute.lexically_relative(base);
+  if (!relative.empty() && *relative.begin() != "..") return relative.string();
+  return absolute.string();
+}
+
 }  // namespace
+
+std::string RecordedJoin::as_flags() const {
+  std::string flags;
+  auto add = [&flags](std::string_view flag, std::string_view value) {
+    if (!flags.empty()) flags += ' ';
+    flags += fmt::format("{} {}", flag, value);
+  };
+  if (tid_attribute) add("--tid-attribute", *tid_attribute);
+  if (clock_offset_ns) add("--clock-offset", std::to_string(*clock_offset_ns));
+  for (const std::string& file : span_files) add("--spans", file);
+  for (const std::string& file : activation_files) add("--activations", file);
+  if (max_spans) add("--max-spans", std::to_string(*max_spans));
+  if (span_scope) add("--span-scope", *span_scope);
+  return flags;
+}
 
 ClockPair ClockPair::now() {
   ClockPair pair;
@@ -213,6 +258,16 @@ std::string capture_record_json(const CaptureRecord& r) {
     json.field("shaped_at_unix_ns", r.push->shaped_at_unix_ns);
     json.end_object();
   }
+  if (r.join) {
+    json.begin_object("join");
+    optional_field(json, "tid_attribute", r.join->tid_attribute);
+    optional_field(json, "clock_offset_ns", r.join->clock_offset_ns);
+    write_string_array(json, "spans", r.join->span_files);
+    write_string_array(json, "activations", r.join->activation_files);
+    optional_field(json, "max_spans", r.join->max_spans);
+    optional_field(json, "span_scope", r.join->span_scope);
+    json.end_object();
+  }
   json.end_object();
   return json.take();
 }
@@ -300,6 +355,21 @@ Result<CaptureRecord> parse_capture_record(std::string_view text, const std::str
     read.get(object, "shaped_at_unix_ns", push.shaped_at_unix_ns);
     r.push = push;
   }
+  if (read.object(root, "join", object)) {
+    RecordedJoin join;
+    read.optional(object, "tid_attribute", join.tid_attribute);
+    read.optional(object, "clock_offset_ns", join.clock_offset_ns);
+    read.strings(object, "spans", join.span_files);
+    read.strings(object, "activations", join.activation_files);
+    read.optional(object, "max_spans", join.max_spans);
+    read.optional(object, "span_scope", join.span_scope);
+    if (join.span_scope && *join.span_scope != "root" && *join.span_scope != "innermost") {
+      return make_error(fmt::format("field \"span_scope\" is \"{}\", not root or innermost",
+                                    *join.span_scope),
+                        where, "fix or remove capture.json's \"join\" key");
+    }
+    r.join = std::move(join);
+  }
   if (auto ok = read.result(); !ok) return std::unexpected(ok.error());
   return r;
 }
@@ -313,6 +383,18 @@ Result<CaptureRecord> read_capture_record(const std::string& dir) {
 
 Result<void> write_capture_record(const std::string& dir, const CaptureRecord& record) {
   return write_file_durably(capture_json_path(dir), capture_record_json(record));
+}
+
+Result<void> record_join(const std::string& dir, const RecordedJoin& join) {
+  std::error_code error;
+  if (!std::filesystem::exists(capture_json_path(dir), error)) return {};
+  auto record = read_capture_record(dir);
+  if (!record) return std::unexpected(record.error());
+  RecordedJoin kept = join;
+  for (std::string& file : kept.span_files) file = path_for_record(dir, file);
+  for (std::string& file : kept.activation_files) file = path_for_record(dir, file);
+  record->join = std::move(kept);
+  return write_capture_record(dir, *record);
 }
 
 Result<void> record_push(const std::string& dir, const RecordedPush& push) {

@@ -1,6 +1,6 @@
 // DIR/capture.json: what was recorded, how, and how it ended. `spanprof run`
 // writes it when recording starts ("state": "recording") and rewrites it at the
-// end ("finished"); `spanprof push` adds its "push" key. Read and written here
+// end ("finished"); `spanprof push` adds its "push" key, `spanprof join` its "join" key. Read and written here
 // only.
 //
 // Schema "spanprof.capture/2" (docs/capture-directory.md); "spanprof.capture/1"
@@ -14,7 +14,8 @@
 //   exit{code, signal, shell_code, terminal_signal},
 //   spans{file (relative to DIR when inside it), receiver{endpoint,
 //         endpoint_in_app_env, stats{...}}},
-//   push{shift_ns, shaped_at_unix_ns}.
+//   push{shift_ns, shaped_at_unix_ns},
+//   join{tid_attribute, clock_offset_ns, spans[], activations[], max_spans, span_scope}.
 #pragma once
 
 #include <cstdint>
@@ -75,6 +76,26 @@ struct RecordedPush {
   int64_t shaped_at_unix_ns = 0;
 };
 
+// The span-matching options a join of DIR was given, as given (absent: not
+// given, the default applied), so that a later join or push of DIR given none
+// of them matches spans the same way. Span and activation file paths are
+// relative to DIR when inside it, absolute otherwise.
+struct RecordedJoin {
+  std::optional<std::string> tid_attribute;  // --tid-attribute
+  std::optional<int64_t> clock_offset_ns;    // --clock-offset
+  std::vector<std::string> span_files;       // --spans
+  std::vector<std::string> activation_files; // --activations
+  std::optional<uint64_t> max_spans;         // --max-spans
+  std::optional<std::string> span_scope;     // --span-scope: "root" or "innermost"
+
+  bool empty() const {
+    return !tid_attribute && !clock_offset_ns && span_files.empty() && activation_files.empty() &&
+           !max_spans && !span_scope;
+  }
+  // The options as a command line would give them: "--tid-attribute tid --clock-offset 5".
+  std::string as_flags() const;
+};
+
 struct CaptureRecord {
   std::string state = "recording";  // then "finished"
   std::vector<std::string> command;
@@ -94,6 +115,7 @@ struct CaptureRecord {
   std::string spans_file;
   std::optional<RecordedReceiver> receiver;
   std::optional<RecordedPush> push;
+  std::optional<RecordedJoin> join;
 
   // The executable's file name (command[0] without its directories), or "".
   std::string executable_name() const;
@@ -114,5 +136,9 @@ Result<void> write_capture_record(const std::string& dir, const CaptureRecord& r
 // Sets capture.json's "push" key and keeps the rest; nothing when DIR has no
 // capture.json.
 Result<void> record_push(const std::string& dir, const RecordedPush& push);
+
+// Sets capture.json's "join" key (paths made relative to DIR when inside it,
+// absolute otherwise) and keeps the rest; nothing when DIR has no capture.json.
+Result<void> record_join(const std::string& dir, const RecordedJoin& join);
 
 }  // namespace spanprof::capture

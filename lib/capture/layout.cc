@@ -54,7 +54,8 @@ bool is_capture_file_name(std::string_view name) {
     return true;
   }
   for (std::string_view owned : {kCaptureJson, kPerfData, kReceiverProtobufFile, kReceiverJsonFile,
-                                 kProfile, kSummary, kPushState, kOutbox, kPreflightData}) {
+                                 kProfile, kSummary, kPushState, kOutbox, kPreflightData,
+                                 kNamespaceIds}) {
     if (name == owned) return true;
   }
   return false;

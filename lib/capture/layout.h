@@ -10,6 +10,7 @@
 //   DIR/spans*.{jsonl,json,pb}[.gz]  any other span file put there by hand
 //   DIR/activations-PID.bin   a process's activation records (docs/activations.md)
 //   DIR/activations-PID.error why that process's activation writer gave up
+//   DIR/namespace-ids.tsv     pid-namespace ids of the profiled threads (namespace_ids.h)
 //   DIR/profile.pb.gz         the join's pprof
 //   DIR/summary.json          the join's summary (docs/summary-json.md)
 //   DIR/push.json             what a push shaped (lib/push/push_state.h)
@@ -33,6 +34,7 @@ inline constexpr std::string_view kSummary = "summary.json";
 inline constexpr std::string_view kPushState = "push.json";
 inline constexpr std::string_view kOutbox = "outbox";
 inline constexpr std::string_view kPreflightData = ".preflight.data";
+inline constexpr std::string_view kNamespaceIds = "namespace-ids.tsv";
 
 // The environment variable that tells the profiled command's activation
 // writers where DIR is (an absolute path).

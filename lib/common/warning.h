@@ -17,6 +17,7 @@ enum class WarningKind {
   kOtherEvents,  // samples of a second event were left out of the profile
   kCapture,      // the capture directory names an input that cannot be used (a spans file gone)
   kActivations,  // an activation file was damaged or missing, or names spans no span file has
+  kSpanMatch,    // spans cannot meet samples: their ids or times are not the capture's
 };
 
 // The kind as summary.json writes it: stable, lower_snake_case.
@@ -29,6 +30,7 @@ constexpr std::string_view warning_kind_name(WarningKind kind) {
     case WarningKind::kSymbols: return "symbols";
     case WarningKind::kOtherEvents: return "other_events";
     case WarningKind::kActivations: return "activations";
+    case WarningKind::kSpanMatch: return "span_match";
   }
   return "unknown";
 }

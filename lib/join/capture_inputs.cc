@@ -2,15 +2,62 @@
 
 #include <time.h>
 
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "capture/layout.h"
+
 namespace spanprof::join {
 
+namespace {
+
+// capture.json keeps paths inside DIR relative to it (capture_record.h).
+std::string resolved(const std::string& dir, const std::string& path) {
+  std::filesystem::path file(path);
+  return file.is_absolute() ? path : (std::filesystem::path(dir) / file).string();
+}
+
+capture::RecordedJoin resolved(const std::string& dir, capture::RecordedJoin matching) {
+  for (std::string& file : matching.span_files) file = resolved(dir, file);
+  for (std::string& file : matching.activation_files) file = resolved(dir, file);
+  return matching;
+}
+
+}  // namespace
+
+void apply_span_matching(const capture::RecordedJoin& matching, JoinOptions& options) {
+  if (matching.tid_attribute) options.span_reader.tid_attribute = *matching.tid_attribute;
+  if (matching.clock_offset_ns) options.clock_offset_ns = *matching.clock_offset_ns;
+  if (!matching.span_files.empty()) options.span_files = matching.span_files;
+  if (!matching.activation_files.empty()) {
+    options.activation_files = matching.activation_files;
+    options.activation_error_notes.clear();  // the notes belong to DIR's own files
+  }
+  if (matching.max_spans) options.span_reader.max_spans = static_cast<size_t>(*matching.max_spans);
+  if (matching.span_scope) {
+    options.span_scope = *matching.span_scope == "innermost" ? attribute::SpanScope::kInnermost
+                                                              : attribute::SpanScope::kRoot;
+  }
+}
+
 JoinOptions join_options_for(const capture::Capture& capture, JoinOptions options) {
+  if (options.matching.empty() && capture.record && capture.record->join &&
+      !capture.record->join->empty()) {
+    options.matching = resolved(capture.dir, *capture.record->join);
+    options.input_notes.push_back(fmt::format(
+        "span matching as the last join of {} gave it (recorded in {}): {}; give any of these "
+        "options to replace them",
+        capture.dir, capture::kCaptureJson, capture.record->join->as_flags()));
+  }
+  apply_span_matching(options.matching, options);
   if (options.perf_data_path.empty()) options.perf_data_path = capture.perf_data;
   if (options.span_files.empty()) options.span_files = capture.span_files;
   if (options.activation_files.empty()) {
     options.activation_files = capture.activation_files;
     options.activation_error_notes = capture.activation_error_notes;
   }
+  if (options.namespace_ids_path.empty()) options.namespace_ids_path = capture.namespace_ids;
   if (options.output_path.empty()) options.output_path = capture.profile;
   if (options.summary_path.empty()) options.summary_path = capture.summary;
   if (!options.fallback_clock) {

@@ -13,6 +13,7 @@
 #include "capture/layout.h"
 #include "join/join_handler.h"
 #include "join/span_loader.h"
+#include "join/span_match_warnings.h"
 #include "join/summary_json.h"
 
 namespace spanprof::join {
@@ -34,6 +35,8 @@ void fill_span_report(const JoinHandler& handler, JoinReport& report) {
   SpanReport& spans = *report.spans;
   spans.join_error = handler.span_join_error();
   spans.read = handler.span_read_stats();
+  spans.namespace_mapping = handler.namespace_mapping();
+  for (const Warning& warning : handler.span_load_warnings()) report.warnings.push_back(warning);
   const attribute::SpanAttribution* attribution = handler.attribution();
   if (attribution == nullptr) return;
   spans.tree = attribution->tree_stats();
@@ -43,6 +46,8 @@ void fill_span_report(const JoinHandler& handler, JoinReport& report) {
                           ? static_cast<int64_t>(handler.event().period)
                           : 0;
   spans.attribution = attribution->summarize(period_ns);
+  // Without a join (no clock data) no sample was looked up: nothing to diagnose.
+  if (!spans.join_error) spans.matching = attribution->diagnose_matching();
   if (!spans.activations) return;
   ActivationReport& activations = *spans.activations;
   activations.read = handler.activation_read_stats();
@@ -110,7 +115,7 @@ Result<JoinReport> run_join(const JoinOptions& options) {
       report.spans->activations->files = options.activation_files;
     }
     SpanLoaderInputs inputs{options.span_files, options.activation_files,
-                            options.activation_error_notes};
+                            options.activation_error_notes, options.namespace_ids_path};
     auto started = SpanLoader::start(std::move(inputs), options.span_reader, options.span_scope);
     if (!started) return std::unexpected(started.error());
     span_loader = std::move(*started);
@@ -148,6 +153,7 @@ Result<JoinReport> run_join(const JoinOptions& options) {
   if (auto finished = handler.finish(); !finished) return std::unexpected(finished.error());
   report.read = *read;
   for (const Warning& warning : options.input_warnings) report.warnings.push_back(warning);
+  report.notes = options.input_notes;
   // The reader's header warnings are rendered Errors; their where is in the text.
   for (const std::string& warning : info.warnings) {
     report.warnings.push_back(Warning{WarningKind::kPerfHeader, warning, ""});
@@ -187,6 +193,9 @@ Result<JoinReport> run_join(const JoinOptions& options) {
   }
 
   if (report.spans) fill_span_report(handler, report);
+  if (report.spans && !report.spans->join_error) {
+    add_span_match_warnings(report.spans->matching, report.warnings);
+  }
   if (report.spans) {
     // A Node process without activation records is joined by span times: say
     // why its samples may lack span labels (docs/activations.md).

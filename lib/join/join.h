@@ -13,11 +13,14 @@
 
 #include "activations/activation_set.h"
 #include "attribute/coarse_clock_repair.h"
+#include "attribute/match_diagnosis.h"
 #include "attribute/span_attribution.h"
 #include "attribute/span_index.h"
 #include "attribute/span_tree.h"
+#include "capture/capture_record.h"
 #include "common/result.h"
 #include "common/warning.h"
+#include "join/namespace_mapping.h"
 #include "perfdata/reader.h"
 #include "process/process_table.h"
 #include "profile/profile_builder.h"
@@ -54,6 +57,9 @@ struct JoinOptions {
   // Activation files (docs/activations.md) and the notes of writers that gave up.
   std::vector<std::string> activation_files;
   std::vector<std::string> activation_error_notes;
+  // DIR/namespace-ids.tsv (capture/namespace_ids.h): spans stamped in a pid
+  // namespace are moved to the host's ids before the join; "" for none.
+  std::string namespace_ids_path;
   std::string output_path;     // gzipped pprof
   std::string summary_path;    // summary.json; "" writes none
   attribute::SpanScope span_scope = attribute::SpanScope::kRoot;
@@ -70,6 +76,14 @@ struct JoinOptions {
   // What opening the inputs found worth a warning (capture::Capture's), passed
   // on to JoinReport::warnings.
   std::vector<Warning> input_warnings;
+  // The span-matching flags as the user gave them (--tid-attribute,
+  // --clock-offset, --spans, --activations, --max-spans, --span-scope; absent
+  // = not given). apply_span_matching (join/capture_inputs.h) puts them into
+  // the fields above; join_options_for takes capture.json's recorded ones
+  // when none is given.
+  capture::RecordedJoin matching;
+  // Lines worth telling the user that are no warning (JoinReport::notes).
+  std::vector<std::string> input_notes;
 };
 
 struct EventSummary {
@@ -97,6 +111,11 @@ struct SpanReport {
   attribute::AttributionSummary attribution;
   // Present when activation files were given.
   std::optional<ActivationReport> activations;
+  // Why spans met no sample: span processes whose ids the capture never
+  // sampled, and disjoint time ranges (each also a kSpanMatch warning).
+  attribute::MatchDiagnosis matching;
+  // Present when a namespace-ids file was read.
+  std::optional<NamespaceMappingStats> namespace_mapping;
   // Each process's service, from the resources of its spans (process.pid):
   // where a server that files profiles by service puts that process's samples
   // outside any span. Filled by the join (issue #19).
@@ -130,6 +149,8 @@ struct JoinReport {
   std::vector<stacks::HotFunction> hottest;  // by self weight, in the event's unit
   std::optional<SpanReport> spans;
   std::vector<Warning> warnings;
+  // Informational lines: e.g. the span-matching options taken from capture.json.
+  std::vector<std::string> notes;
 };
 
 // Errors: the capture cannot be opened or holds nothing usable (no samples), a

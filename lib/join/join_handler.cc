@@ -103,6 +103,8 @@ Result<void> JoinHandler::take_spans() {
   Result<void> status;
   if (loaded) {
     span_read_stats_ = loaded->stats;
+    namespace_mapping_ = loaded->namespace_mapping;
+    span_load_warnings_ = std::move(loaded->warnings);
     attribution_ = std::move(loaded->attribution);
     activation_read_ = loaded->activations.stats;
     activation_warnings_ = std::move(loaded->activations.warnings);

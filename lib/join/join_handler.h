@@ -64,6 +64,10 @@ class JoinHandler : public perfdata::RecordHandler {
   const activations::ActivationStats& activation_read_stats() const { return activation_read_; }
   const std::vector<Warning>& activation_warnings() const { return activation_warnings_; }
   const std::optional<Error>& span_join_error() const { return span_join_error_; }
+  const std::optional<NamespaceMappingStats>& namespace_mapping() const {
+    return namespace_mapping_;
+  }
+  const std::vector<Warning>& span_load_warnings() const { return span_load_warnings_; }
 
  private:
   // A symbolized sample waiting for the spans to finish loading.
@@ -98,6 +102,8 @@ class JoinHandler : public perfdata::RecordHandler {
   activations::ActivationStats activation_read_;
   std::vector<Warning> activation_warnings_;
   std::optional<Error> span_join_error_;
+  std::optional<NamespaceMappingStats> namespace_mapping_;
+  std::vector<Warning> span_load_warnings_;
   std::optional<perfdata::EventAttr> primary_attr_;  // the profiled event (a copy)
   size_t primary_attr_index_ = 0;
   EventSummary event_;

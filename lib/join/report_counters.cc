@@ -164,7 +164,7 @@ std::vector<ReportCounter> span_counters() {
       {"placed_by_activation", kSpans, kJsonOnly, "", "",
        [](const JoinReport& r) { return spans_of(r).attribution.spans_placed_by_activation; }},
       {"placed_by_thread_id", kSpans, kJsonOnly, "", "",
-       [](const JoinReport& r) { return spans_of(r).index.spans_by_runtime_thread_id; }},
+       [](const JoinReport& r) { return spans_of(r).attribution.spans_placed_by_runtime_thread_id; }},
       {"ambiguous", kSpans, kAlways, "spans",
        "spans overlapping a non-parent span on the same thread (async runtime?): samples there get "
        "the spans' common ancestor or no span labels; activations name the running span "
@@ -201,6 +201,32 @@ std::vector<ReportCounter> span_counters() {
       {"moved_coarse_clock", kSpans, kAlways, "spans",
        "spans with millisecond start times moved later to where their siblings allow",
        [](const JoinReport& r) { return spans_of(r).coarse_clock.moved_spans; }},
+      {"namespace_mapped", kSpans, kAlways, "spans",
+       "spans moved to the host's pid and tid by namespace-ids.tsv (the app ran in a pid "
+       "namespace)",
+       [](const JoinReport& r) {
+         const auto& mapping = spans_of(r).namespace_mapping;
+         return mapping ? mapping->spans_mapped : 0;
+       }},
+      // Why spans met no sample; the terminal prints each as a warning (kSpanMatch).
+      {"span_processes", kSpans, kJsonOnly, "", "",
+       [](const JoinReport& r) { return spans_of(r).matching.span_processes; }},
+      {"processes_threads_not_sampled", kSpans, kJsonOnly, "", "",
+       [](const JoinReport& r) { return spans_of(r).matching.processes_threads_not_sampled; }},
+      {"processes_wrong_pid", kSpans, kJsonOnly, "", "",
+       [](const JoinReport& r) { return spans_of(r).matching.processes_wrong_pid; }},
+      {"processes_namespaced", kSpans, kJsonOnly, "", "",
+       [](const JoinReport& r) { return spans_of(r).matching.processes_namespaced; }},
+      {"processes_not_in_capture", kSpans, kJsonOnly, "", "",
+       [](const JoinReport& r) { return spans_of(r).matching.processes_not_in_capture; }},
+      {"spans_end_before_samples_ns", kSpans, kJsonOnly, "", "",
+       [](const JoinReport& r) {
+         return static_cast<uint64_t>(spans_of(r).matching.spans_end_before_samples_ns);
+       }},
+      {"spans_start_after_samples_ns", kSpans, kJsonOnly, "", "",
+       [](const JoinReport& r) {
+         return static_cast<uint64_t>(spans_of(r).matching.spans_start_after_samples_ns);
+       }},
       {"samples_in_spans", kSpans, kJsonOnly, "", "",
        [](const JoinReport& r) { return spans_of(r).attribution.samples_in_spans; }},
       {"with_samples", kSpans, kJsonOnly, "", "",

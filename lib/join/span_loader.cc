@@ -46,6 +46,14 @@ Result<std::unique_ptr<SpanLoader>> SpanLoader::start(SpanLoaderInputs inputs,
           auto read = spans::read_span_file(path, options, set, loaded.stats);
           if (!read) return std::unexpected(read.error());
         }
+        if (!inputs.namespace_ids.empty()) {
+          // Before the index is built: it keys spans by (pid, tid).
+          if (auto ids = capture::read_namespace_ids(inputs.namespace_ids)) {
+            loaded.namespace_mapping = map_namespaced_ids(*ids, set);
+          } else {
+            loaded.warnings.push_back(Warning::from_error(WarningKind::kCapture, ids.error()));
+          }
+        }
         loaded.attribution = std::make_unique<attribute::SpanAttribution>(std::move(set), scope);
         if (!inputs.activation_files.empty() || !inputs.activation_error_notes.empty()) {
           loaded.activations =

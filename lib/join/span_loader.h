@@ -4,12 +4,15 @@
 
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "activations/activation_set.h"
 #include "attribute/span_attribution.h"
 #include "common/result.h"
+#include "common/warning.h"
+#include "join/namespace_mapping.h"
 #include "spans/span_reader.h"
 
 namespace spanprof::join {
@@ -18,12 +21,16 @@ struct LoadedSpans {
   spans::SpanReadStats stats;
   std::unique_ptr<attribute::SpanAttribution> attribution;
   activations::ActivationSet activations;  // empty without activation files
+  // Present when a namespace-ids file was given and read.
+  std::optional<NamespaceMappingStats> namespace_mapping;
+  std::vector<Warning> warnings;  // e.g. a damaged namespace-ids file, not used
 };
 
 struct SpanLoaderInputs {
   std::vector<std::string> span_files;
   std::vector<std::string> activation_files;
   std::vector<std::string> activation_error_notes;
+  std::string namespace_ids;  // capture/namespace_ids.h; "" for none
 };
 
 class SpanLoader {

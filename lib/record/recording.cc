@@ -269,7 +269,28 @@ std::expected<RunReport, RunFailure> record_command(RunOptions options) {
       warn("cannot update capture.json: " + written.error().to_string());
     }
   };
+  std::optional<NamespaceIdPoller> namespace_poller;
+  if (options.namespace_ids) {
+    namespace_poller.emplace(dir->path + "/" + std::string(capture::kNamespaceIds));
+    callbacks.on_tick = [&](pid_t app_pid) {
+      if (auto polled = namespace_poller->poll(app_pid); !polled) {
+        warn("namespace ids not recorded (spans stamped in a pid namespace will not match): " +
+             polled.error().to_string());
+      }
+    };
+  }
   WaitResult waited = wait_forwarding_signals(*perf_pid, signals, callbacks);
+  if (namespace_poller) {
+    const NamespacePollStats& polls = namespace_poller->stats();
+    report.namespace_polls = polls;
+    if (polls.threads_written > 0) {
+      notice(fmt::format("namespace ids: {} threads ran in a pid namespace, recorded in {} "
+                         "({} polls, slowest {:.2f} ms, {:.1f} ms in all)",
+                         polls.threads_written, capture::kNamespaceIds, polls.polls,
+                         static_cast<double>(polls.slowest_poll_ns) / 1e6,
+                         static_cast<double>(polls.total_poll_ns) / 1e6));
+    }
+  }
   report.app_status = waited.status;
   report.terminal_signal = waited.terminal_signal;
   record.clocks_end = capture::ClockPair::now();

@@ -17,6 +17,7 @@
 #include "common/result.h"
 #include "receiver/otlp_http_receiver.h"
 #include "record/exit_status.h"
+#include "record/namespace_id_poller.h"
 #include "record/perf_launcher.h"
 
 namespace spanprof::record {
@@ -29,6 +30,9 @@ struct RunOptions {
   std::string spans_file;            // SPANPROF_SPANS_FILE; "" = DIR/spans.jsonl
   bool receiver = true;              // start the OTLP/HTTP receiver
   bool runtime_hooks = true;         // load the Node hook (record/runtime_hooks.h)
+  // Poll the command's threads for pid-namespace ids into DIR/namespace-ids.tsv
+  // (record/namespace_id_poller.h), so spans stamped in a container match.
+  bool namespace_ids = true;
   std::function<void(const std::string&)> on_notice;   // progress, one line each
   std::function<void(const std::string&)> on_warning;  // what the user should know, one line each
 };
@@ -43,6 +47,7 @@ struct RunReport {
   std::string receiver_endpoint;
   std::string node_hook;    // the hook NODE_OPTIONS loads; "" when none
   std::optional<receiver::ReceiverStats> receiver_stats;
+  std::optional<NamespacePollStats> namespace_polls;  // with RunOptions::namespace_ids
 };
 
 // Why nothing was recorded; each kind has its exit code in cli/exit_codes.h.

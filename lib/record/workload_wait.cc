@@ -58,6 +58,7 @@ WaitResult wait_forwarding_signals(pid_t perf_pid, const BlockedSignals& signals
       return result;
     }
     discover_app();
+    if (app_pid != 0 && callbacks.on_tick) callbacks.on_tick(app_pid);
 
     // SIGCHLD wakes us when perf ends; the timeout catches the command's exec.
     timespec timeout{.tv_sec = 0, .tv_nsec = app_pid ? 200'000'000 : 20'000'000};

@@ -36,6 +36,9 @@ class BlockedSignals {
 struct WaitCallbacks {
   std::function<void(pid_t)> on_app_pid;               // once, when the command's pid is known
   std::function<void(const std::string&)> on_notice;   // one line for the user
+  // Each wake-up of the wait loop once the command's pid is known (every 200 ms
+  // at most, as a rule): for polling the command's process tree.
+  std::function<void(pid_t)> on_tick;
 };
 
 struct WaitResult {

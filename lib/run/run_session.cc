@@ -9,7 +9,18 @@ Result<join::JoinReport> join_capture_dir(const std::string& dir, join::JoinOpti
   // `join DIR --perf-data FILE` takes the rest of DIR with another capture.
   auto capture = capture::open_capture(dir, options.perf_data_path.empty());
   if (!capture) return std::unexpected(capture.error());
-  return join::run_join(join::join_options_for(*capture, std::move(options)));
+  capture::RecordedJoin given = options.matching;
+  auto report = join::run_join(join::join_options_for(*capture, std::move(options)));
+  if (!report || given.empty()) return report;
+  // Recorded after a join that worked, for a later join or push given none.
+  if (auto recorded = capture::record_join(dir, given); !recorded) {
+    report->warnings.push_back(Warning{
+        WarningKind::kCapture,
+        "the span-matching options were not recorded in capture.json (" +
+            recorded.error().to_string() + "): a later join or push of DIR needs them again",
+        ""});
+  }
+  return report;
 }
 
 std::expected<RunOutcome, record::RunFailure> run_session(RunSessionOptions options,

@@ -41,7 +41,10 @@ struct RunOutcome {
 std::expected<RunOutcome, record::RunFailure> run_session(RunSessionOptions options,
                                                           const RunObserver& observer = {});
 
-// The join of a recorded capture directory: `spanprof join DIR`'s inputs.
+// The join of a recorded capture directory: `spanprof join DIR`'s inputs. The
+// span-matching options given in options.matching are recorded in
+// capture.json after the join (capture::record_join); with none given, the
+// recorded ones apply (join_options_for).
 Result<join::JoinReport> join_capture_dir(const std::string& dir, join::JoinOptions options);
 
 }  // namespace spanprof::run

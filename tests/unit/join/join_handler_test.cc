@@ -108,7 +108,7 @@ TEST_F(JoinHandlerTest, SamplesBeforeTheSpansLoadAreHeldThenLabelled) {
   int spans_pipe[2];
   ASSERT_EQ(::pipe2(spans_pipe, O_CLOEXEC), 0);
   const std::string path = "/proc/self/fd/" + std::to_string(spans_pipe[0]);
-  auto loader = SpanLoader::start(SpanLoaderInputs{{path}, {}, {}}, {}, attribute::SpanScope::kRoot);
+  auto loader = SpanLoader::start(SpanLoaderInputs{{path}, {}, {}, {}}, {}, attribute::SpanScope::kRoot);
   ASSERT_TRUE(loader) << loader.error().to_string();
 
   perfdata::CaptureInfo info;

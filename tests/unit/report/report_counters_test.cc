@@ -85,6 +85,14 @@ const std::vector<Expected> kExpected = {
     {CounterSection::kSpans, "weight_unlabelled_not_nested", 423},
     {CounterSection::kSpans, "concurrent_coarse_clock", 424},
     {CounterSection::kSpans, "ambiguous_on_activated_threads", 425},
+    {CounterSection::kSpans, "span_processes", 426},
+    {CounterSection::kSpans, "namespace_mapped", 433},
+    {CounterSection::kSpans, "processes_threads_not_sampled", 427},
+    {CounterSection::kSpans, "processes_wrong_pid", 428},
+    {CounterSection::kSpans, "processes_namespaced", 429},
+    {CounterSection::kSpans, "processes_not_in_capture", 430},
+    {CounterSection::kSpans, "spans_end_before_samples_ns", 431},
+    {CounterSection::kSpans, "spans_start_after_samples_ns", 432},
     {CounterSection::kActivations, "files_read", 601},
     {CounterSection::kActivations, "files_skipped", 602},
     {CounterSection::kActivations, "writer_errors", 603},
@@ -151,7 +159,7 @@ JoinReport numbered_report() {
   spans.tree.parent_cycles = 408;
   spans.tree.local_roots = 409;
   spans.index.spans_without_thread = 829;  // 410 without a thread id + 419 placed by activation
-  spans.index.spans_by_runtime_thread_id = 411;
+  spans.attribution.spans_placed_by_runtime_thread_id = 411;
   spans.index.ambiguous_spans = 837;  // 412 + 425 on activated threads
   spans.coarse_clock.coarse_spans = 413;
   spans.coarse_clock.moved_spans = 414;
@@ -167,6 +175,14 @@ JoinReport numbered_report() {
   spans.index.weight_unlabelled_not_nested = 423;
   spans.coarse_clock.concurrent_spans = 424;
   spans.attribution.ambiguous_spans_on_activated_threads = 425;
+  spans.matching.span_processes = 426;
+  spans.namespace_mapping = NamespaceMappingStats{.threads_listed = 3, .spans_mapped = 433};
+  spans.matching.processes_threads_not_sampled = 427;
+  spans.matching.processes_wrong_pid = 428;
+  spans.matching.processes_namespaced = 429;
+  spans.matching.processes_not_in_capture = 430;
+  spans.matching.spans_end_before_samples_ns = 431;
+  spans.matching.spans_start_after_samples_ns = 432;
   ActivationReport& activations = spans.activations.emplace();
   activations.read.files = 601;
   activations.read.files_skipped = 602;
@@ -284,6 +300,14 @@ TEST(ReportCounters, QuietPrintsAllButTheseCounters) {
       {CounterSection::kSpans, "weight_unlabelled_not_nested"},
       {CounterSection::kSpans, "concurrent_coarse_clock"},
       {CounterSection::kSpans, "ambiguous_on_activated_threads"},
+      // Each non-zero one has a warning of its own (kSpanMatch).
+      {CounterSection::kSpans, "span_processes"},
+      {CounterSection::kSpans, "processes_threads_not_sampled"},
+      {CounterSection::kSpans, "processes_wrong_pid"},
+      {CounterSection::kSpans, "processes_namespaced"},
+      {CounterSection::kSpans, "processes_not_in_capture"},
+      {CounterSection::kSpans, "spans_end_before_samples_ns"},
+      {CounterSection::kSpans, "spans_start_after_samples_ns"},
       // Activation counters: the ones that cost samples have a warning of their own
       // (kActivations); the others are one sentence when not quiet.
       {CounterSection::kActivations, "files_read"},

@@ -18,7 +18,7 @@ struct Printed {
   std::string err;  // warnings and errors (stderr)
 };
 
-inline Printed print(const join::JoinReport& report, bool quiet) {
+inline Printed print(const join::JoinReport& report, cli::ReportDetail detail) {
   char* out_text = nullptr;
   char* err_text = nullptr;
   size_t out_size = 0;
@@ -28,7 +28,7 @@ inline Printed print(const join::JoinReport& report, bool quiet) {
   EXPECT_TRUE(out != nullptr && err != nullptr);
   Printed printed;
   if (out == nullptr || err == nullptr) return printed;
-  cli::print_join_report(report, quiet, out, err);
+  cli::print_join_report(report, detail, out, err);
   std::fclose(out);
   std::fclose(err);
   printed.out.assign(out_text, out_size);
@@ -36,6 +36,10 @@ inline Printed print(const join::JoinReport& report, bool quiet) {
   std::free(out_text);
   std::free(err_text);
   return printed;
+}
+
+inline Printed print(const join::JoinReport& report, bool quiet) {
+  return print(report, quiet ? cli::ReportDetail::kQuiet : cli::ReportDetail::kFull);
 }
 
 // A report as run_join fills it for a capture with no losses.
