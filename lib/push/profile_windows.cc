@@ -248,7 +248,7 @@ void ProfileWindows::on_sample(const join::SampleEvent& sample) {
   if (thread_name != nullptr) {
     Process& process = processes_[pid];
     ++process.thread_samples[*thread_name];
-    if (tid == pid && process.main_thread_name.empty()) process.main_thread_name = *thread_name;
+    if (tid == pid) ++process.main_thread_samples[*thread_name];
   }
 
   key_.clear();
@@ -308,8 +308,9 @@ ServiceKey ProfileWindows::resolve(const Group& group, const ServiceNaming& nami
     return {it->second.service_name, it->second.service_namespace};
   }
   auto process = processes_.find(group.pid);
-  if (process != processes_.end() && !process->second.main_thread_name.empty()) {
-    const std::string& comm = process->second.main_thread_name;
+  std::string comm;
+  if (process != processes_.end()) comm = most_common(process->second.main_thread_samples);
+  if (!comm.empty()) {
     // The kernel cut the executable's name to 15 bytes: give it whole.
     if (naming.executable_name.substr(0, kCommLength) == comm) return {naming.executable_name, ""};
     return {comm, ""};

@@ -57,7 +57,8 @@ struct ServiceNaming {
   std::string forced_service_name;
   // A sample outside spans (or in a span whose resource has no service.name)
   // goes to its process's service, from the spans' resources (the join's
-  // SpanReport::services_by_pid); else to its process's main-thread name;
+  // SpanReport::services_by_pid); else to its process's main-thread name
+  // (the one most of its samples carry: an exec renames the thread);
   // else to executable_name; else to its process's busiest thread name.
   std::map<uint32_t, join::SpanReport::ProcessService> services_by_pid;
   std::string executable_name;  // the capture's command without directories, "" unknown
@@ -131,7 +132,8 @@ class ProfileWindows final : public join::SampleSink {
     std::vector<Event> events;
   };
   struct Process {
-    std::string main_thread_name;
+    // Samples per name of the main thread (tid == pid); an exec renames it.
+    std::map<std::string, uint64_t> main_thread_samples;
     std::map<std::string, uint64_t> thread_samples;
   };
   struct KeyHash {

@@ -276,7 +276,10 @@ TEST(ProfileWindowsTest, OneSeriesPerService) {
   // 11 has neither (the capture's executable); pid 12's main thread name is
   // the executable's, cut to 15 bytes by the kernel.
   feeder.add(windows, kBase + 3, 2, "", from(7, 8));
+  // pid 9 ran "sh" before it exec'd authd: the busier name wins.
+  feeder.add(windows, kBase + 3, 6, "", from(9, 9, "sh"));
   feeder.add(windows, kBase + 4, 3, "", from(9, 9, "authd"));
+  feeder.add(windows, kBase + 4, 7, "", from(9, 9, "authd"));
   feeder.add(windows, kBase + 5, 4, "", from(11, 13, "worker"));
   feeder.add(windows, kBase + 6, 5, "", from(12, 12, "checkout-servic"));
   feeder.finish(windows);
@@ -289,7 +292,7 @@ TEST(ProfileWindowsTest, OneSeriesPerService) {
                                              {"authd", ""},
                                              {"cart", "shop"},
                                              {"checkout-service-api", ""}}));
-  std::vector<uint64_t> expected{1, 1, 2, 2};
+  std::vector<uint64_t> expected{1, 3, 2, 2};
   for (size_t i = 0; i < series.size(); ++i) {
     EXPECT_EQ(windows.series_samples(i), expected[i]) << series[i].service_name;
     auto profiles = windows.build(i, 0, limits());
