@@ -76,8 +76,11 @@ void SpanAttribution::label(uint32_t pid, uint32_t tid, int64_t unix_ns, int64_t
   labels.push_back({"trace_id", spans::trace_id_hex(chosen.trace_id), 0, {}});
   labels.push_back({"innermost_span_id", spans::span_id_hex(innermost.span_id), 0, {}});
   labels.push_back({"innermost_span_name", spans_.names[innermost.name_index], 0, {}});
-  const std::string& service = spans_.resources[innermost.resource_index].service_name;
-  if (!service.empty()) labels.push_back({"service_name", service, 0, {}});
+  const spans::Resource& resource = spans_.resources[innermost.resource_index];
+  if (!resource.service_name.empty()) labels.push_back({"service_name", resource.service_name, 0, {}});
+  if (!resource.service_namespace.empty()) {
+    labels.push_back({"service_namespace", resource.service_namespace, 0, {}});
+  }
 }
 
 MatchDiagnosis SpanAttribution::diagnose_matching() const {

@@ -31,6 +31,23 @@ std::optional<std::string> why_not_this_kernel(const perfdata::CaptureInfo& info
                      named(info.hostname), named(info.os_release), uts.nodename, uts.release);
 }
 
+// A process's service: the resource (with process.pid and service.name) that
+// holds most of its spans; ties go to the first resource read.
+void fill_services_by_pid(const spans::SpanSet& set,
+                          std::map<uint32_t, SpanReport::ProcessService>& out) {
+  std::vector<uint64_t> spans_per_resource(set.resources.size(), 0);
+  for (const spans::Span& span : set.spans) ++spans_per_resource[span.resource_index];
+  std::map<uint32_t, uint64_t> best;
+  for (size_t i = 0; i < set.resources.size(); ++i) {
+    const spans::Resource& resource = set.resources[i];
+    if (!resource.pid || resource.service_name.empty() || spans_per_resource[i] == 0) continue;
+    auto [it, inserted] = best.try_emplace(*resource.pid, spans_per_resource[i]);
+    if (!inserted && it->second >= spans_per_resource[i]) continue;
+    it->second = spans_per_resource[i];
+    out[*resource.pid] = {resource.service_name, resource.service_namespace};
+  }
+}
+
 void fill_span_report(const JoinHandler& handler, JoinReport& report) {
   SpanReport& spans = *report.spans;
   spans.join_error = handler.span_join_error();
@@ -48,6 +65,7 @@ void fill_span_report(const JoinHandler& handler, JoinReport& report) {
   spans.attribution = attribution->summarize(period_ns);
   // Without a join (no clock data) no sample was looked up: nothing to diagnose.
   if (!spans.join_error) spans.matching = attribution->diagnose_matching();
+  fill_services_by_pid(attribution->spans(), spans.services_by_pid);
   if (!spans.activations) return;
   ActivationReport& activations = *spans.activations;
   activations.read = handler.activation_read_stats();

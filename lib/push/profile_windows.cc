@@ -1,6 +1,7 @@
 #include "push/profile_windows.h"
 
 #include <algorithm>
+#include <span>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -11,17 +12,18 @@ namespace spanprof::push {
 
 namespace {
 
-// A window sample's key: [location count, location ids..., span_id, trace_id,
-// span_name] with label values as indices into ProfileWindows::strings_.
-struct KeyHash {
-  size_t operator()(const std::vector<uint64_t>& key) const {
-    uint64_t h = 1469598103934665603ull;
-    for (uint64_t word : key) h = (h ^ word) * 1099511628211ull;
-    return static_cast<size_t>(h);
-  }
-};
+constexpr size_t kLabelWords = 3;  // span_id, trace_id, span_name
+// TASK_COMM_LEN is 16: a thread name holds at most 15 bytes of the executable's.
+constexpr size_t kCommLength = 15;
 
-constexpr size_t kLabelWords = 3;
+std::string most_common(const std::map<std::string, uint64_t>& counts) {
+  std::string best;
+  uint64_t best_count = 0;
+  for (const auto& [name, count] : counts) {
+    if (count > best_count) best = name, best_count = count;
+  }
+  return best;
+}
 
 }  // namespace
 
@@ -31,22 +33,143 @@ int64_t floor_to_multiple(int64_t value, int64_t step) {
   return q * step;
 }
 
-struct ProfileWindows::Window {
-  struct Values {
-    int64_t count = 0;
-    int64_t weight = 0;
-  };
-  std::unordered_map<std::vector<uint64_t>, Values, KeyHash> samples;
-  uint64_t events = 0;
-};
+std::string_view truncate_utf8(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t end = max_bytes;
+  // Back off continuation bytes (10xxxxxx) to the start of their sequence.
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xc0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
+size_t ProfileWindows::KeyHash::operator()(const std::vector<uint64_t>& key) const {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a over the words
+  for (uint64_t word : key) h = (h ^ word) * 1099511628211ull;
+  return static_cast<size_t>(h);
+}
 
 // The join's whole profile: the tables every window profile copies from.
 struct ProfileWindows::Template {
   pprof::Profile profile;
 };
 
-ProfileWindows::ProfileWindows(int64_t window_ns, bool keep_span_name)
-    : window_ns_(std::max<int64_t>(window_ns, 1)), keep_span_name_(keep_span_name) {
+// Builds one profile from the template and a set of (key, count, weight),
+// copying only the locations, functions, mappings and strings they use.
+class ProfileWindows::Cutter {
+ public:
+  struct Entry {
+    const std::vector<uint64_t>* key;
+    int64_t count;
+    int64_t weight;
+  };
+
+  Cutter(const pprof::Profile& full, const std::vector<std::string>& label_strings)
+      : full_(full), label_strings_(label_strings) {
+    for (int i = 0; i < full.location_size(); ++i) location_index_[full.location(i).id()] = i;
+    for (int i = 0; i < full.function_size(); ++i) function_index_[full.function(i).id()] = i;
+    for (int i = 0; i < full.mapping_size(); ++i) mapping_index_[full.mapping(i).id()] = i;
+  }
+
+  pprof::Profile cut(std::span<const Entry> entries, int64_t start_ns, int64_t duration_ns) {
+    strings_.clear();
+    string_ids_.clear();
+    add_string("");
+    pprof::Profile out;
+    for (const auto& type : full_.sample_type()) {
+      auto* vt = out.add_sample_type();
+      vt->set_type(full_string(type.type()));
+      vt->set_unit(full_string(type.unit()));
+    }
+    out.mutable_period_type()->set_type(full_string(full_.period_type().type()));
+    out.mutable_period_type()->set_unit(full_string(full_.period_type().unit()));
+    out.set_period(full_.period());
+    out.set_time_nanos(start_ns);
+    out.set_duration_nanos(duration_ns);
+    for (int64_t comment : full_.comment()) out.add_comment(full_string(comment));
+
+    std::unordered_set<uint64_t> locations, functions;
+    const int64_t label_keys[kLabelWords] = {add_string("span_id"), add_string("trace_id"),
+                                             add_string("span_name")};
+    for (const Entry& entry : entries) {
+      const std::vector<uint64_t>& key = *entry.key;
+      auto* sample = out.add_sample();
+      size_t n = key[0];
+      for (size_t i = 1; i <= n; ++i) {
+        sample->add_location_id(key[i]);
+        locations.insert(key[i]);
+      }
+      for (size_t i = 0; i < kLabelWords; ++i) {
+        uint64_t value = key[1 + n + i];
+        if (value == 0) continue;
+        auto* label = sample->add_label();
+        label->set_key(label_keys[i]);
+        label->set_str(add_string(label_strings_[value]));
+      }
+      sample->add_value(entry.count);
+      sample->add_value(entry.weight);
+    }
+    // Locations in id order, so the output does not depend on hashing.
+    std::map<uint64_t, bool> mappings;  // id -> every location there has a line
+    std::vector<uint64_t> sorted(locations.begin(), locations.end());
+    std::sort(sorted.begin(), sorted.end());
+    for (uint64_t id : sorted) {
+      auto it = location_index_.find(id);
+      if (it == location_index_.end()) continue;
+      auto* location = out.add_location();
+      *location = full_.location(it->second);
+      if (location->mapping_id() != 0) {
+        auto [m, inserted] = mappings.try_emplace(location->mapping_id(), true);
+        if (location->line_size() == 0) m->second = false;
+      }
+      for (const auto& line : location->line()) functions.insert(line.function_id());
+    }
+    sorted.assign(functions.begin(), functions.end());
+    std::sort(sorted.begin(), sorted.end());
+    for (uint64_t id : sorted) {
+      auto it = function_index_.find(id);
+      if (it == function_index_.end()) continue;
+      const auto& from = full_.function(it->second);
+      auto* function = out.add_function();
+      function->set_id(from.id());
+      function->set_name(full_string(from.name()));
+      function->set_system_name(full_string(from.system_name()));
+      function->set_filename(full_string(from.filename()));
+      function->set_start_line(from.start_line());
+    }
+    for (const auto& [id, all_have_lines] : mappings) {
+      auto it = mapping_index_.find(id);
+      if (it == mapping_index_.end()) continue;
+      auto* mapping = out.add_mapping();
+      *mapping = full_.mapping(it->second);
+      mapping->set_filename(full_string(mapping->filename()));
+      mapping->set_build_id(full_string(mapping->build_id()));
+      // The server clears the addresses of a has_functions mapping: its
+      // unsymbolized frames would show empty.
+      if (!all_have_lines) mapping->set_has_functions(false);
+    }
+    for (const std::string& s : strings_) out.add_string_table(s);
+    return out;
+  }
+
+ private:
+  int64_t add_string(const std::string& s) {
+    auto [it, inserted] = string_ids_.try_emplace(s, static_cast<int64_t>(strings_.size()));
+    if (inserted) strings_.push_back(s);
+    return it->second;
+  }
+  int64_t full_string(int64_t index) {
+    if (index <= 0 || index >= full_.string_table_size()) return add_string("");
+    return add_string(full_.string_table(static_cast<int>(index)));
+  }
+
+  const pprof::Profile& full_;
+  const std::vector<std::string>& label_strings_;
+  std::unordered_map<uint64_t, int> location_index_, function_index_, mapping_index_;
+  std::vector<std::string> strings_;
+  std::unordered_map<std::string, int64_t> string_ids_;
+};
+
+ProfileWindows::ProfileWindows(const WindowOptions& options) : options_(options) {
+  options_.window_ns = std::max<int64_t>(options_.window_ns, 1);
   strings_.emplace_back();
   string_ids_.emplace("", 0);
 }
@@ -57,6 +180,28 @@ uint32_t ProfileWindows::intern(std::string_view text) {
   auto [it, inserted] = string_ids_.try_emplace(std::string(text),
                                                 static_cast<uint32_t>(strings_.size()));
   if (inserted) strings_.emplace_back(text);
+  return it->second;
+}
+
+uint32_t ProfileWindows::group_of(const std::string* service,
+                                  const std::string* service_namespace, uint32_t pid) {
+  std::string name;
+  if (service != nullptr) {
+    name = "s:" + *service + '\0' + (service_namespace ? *service_namespace : std::string());
+  } else {
+    name = "p:" + std::to_string(pid);
+  }
+  auto [it, inserted] = group_ids_.try_emplace(std::move(name),
+                                               static_cast<uint32_t>(groups_.size()));
+  if (inserted) {
+    Group group;
+    if (service != nullptr) {
+      group.service = ServiceKey{*service, service_namespace ? *service_namespace : ""};
+    } else {
+      group.pid = pid;
+    }
+    groups_.push_back(std::move(group));
+  }
   return it->second;
 }
 
@@ -71,34 +216,52 @@ void ProfileWindows::on_sample(const join::SampleEvent& sample) {
   last_ns_ = std::max(last_ns_, time);
 
   uint64_t span_id = 0, trace_id = 0, span_name = 0;
+  uint32_t pid = 0, tid = 0;
+  const std::string* thread_name = nullptr;
+  const std::string* service = nullptr;
+  const std::string* service_namespace = nullptr;
   for (const profile::Label& label : sample.labels) {
     if (label.key == "span_id") {
       span_id = intern(label.str);
       span_ids_.insert(label.str);
-    } else if (label.key == "trace_id") {
+    } else if (label.key == "trace_id" && options_.trace_id_label) {
       trace_id = intern(label.str);
-    } else if (label.key == "span_name" && keep_span_name_) {
-      span_name = intern(label.str);
+    } else if (label.key == "span_name" && options_.span_name_label) {
+      std::string_view value = truncate_utf8(label.str, kMaxLabelValueBytes);
+      if (value.size() < label.str.size()) {
+        ++truncated_samples_;
+        truncated_names_.insert(label.str);
+      }
+      span_name = intern(value);
+    } else if (label.key == "service_name") {
+      if (!label.str.empty()) service = &label.str;
+    } else if (label.key == "service_namespace") {
+      if (!label.str.empty()) service_namespace = &label.str;
     } else {
       // Everything else would become a series label on the server.
-      if (label.key == "service_name" && !label.str.empty()) ++services_[label.str];
-      if (label.key == "thread_name" && !label.str.empty()) ++thread_names_[label.str];
+      if (label.key == "pid") pid = static_cast<uint32_t>(label.num);
+      if (label.key == "tid") tid = static_cast<uint32_t>(label.num);
+      if (label.key == "thread_name" && !label.str.empty()) thread_name = &label.str;
       if (!dropped_.contains(label.key)) dropped_.insert(label.key);
     }
   }
+  if (thread_name != nullptr) {
+    Process& process = processes_[pid];
+    ++process.thread_samples[*thread_name];
+    if (tid == pid) ++process.main_thread_samples[*thread_name];
+  }
+
   key_.clear();
   key_.push_back(sample.location_ids.size());
   key_.insert(key_.end(), sample.location_ids.begin(), sample.location_ids.end());
   key_.push_back(span_id);
   key_.push_back(trace_id);
   key_.push_back(span_name);
+  auto [it, inserted] = key_ids_.try_emplace(key_, static_cast<uint32_t>(keys_.size()));
+  if (inserted) keys_.push_back(&it->first);
 
-  auto& window = windows_[floor_to_multiple(time, window_ns_)];
-  if (!window) window = std::make_unique<Window>();
-  Window::Values& values = window->samples[key_];
-  values.count += 1;
-  values.weight += sample.period;
-  ++window->events;
+  Group& group = groups_[group_of(service, service_namespace, pid)];
+  group.events.push_back(Event{time, sample.period, it->second});
 }
 
 void ProfileWindows::on_profile(const profile::ProfileBuilder& builder) {
@@ -124,188 +287,192 @@ std::optional<int64_t> ProfileWindows::last_ns() const {
   return last_ns_;
 }
 
+size_t ProfileWindows::window_count() const {
+  std::set<int64_t> windows;
+  for (const Group& group : groups_) {
+    for (const Event& event : group.events) {
+      windows.insert(floor_to_multiple(event.time, options_.window_ns));
+    }
+  }
+  return windows.size();
+}
+
 std::vector<std::string> ProfileWindows::dropped_label_names() const {
   return {dropped_.begin(), dropped_.end()};
 }
 
-namespace {
-
-std::string most_common(const std::map<std::string, uint64_t>& counts) {
-  std::string best;
-  uint64_t best_count = 0;
-  for (const auto& [name, count] : counts) {
-    if (count > best_count) best = name, best_count = count;
+ServiceKey ProfileWindows::resolve(const Group& group, const ServiceNaming& naming) const {
+  if (!naming.forced_service_name.empty()) return {naming.forced_service_name, ""};
+  if (group.service) return *group.service;
+  if (auto it = naming.services_by_pid.find(group.pid); it != naming.services_by_pid.end()) {
+    return {it->second.service_name, it->second.service_namespace};
   }
-  return best;
+  auto process = processes_.find(group.pid);
+  std::string comm;
+  if (process != processes_.end()) comm = most_common(process->second.main_thread_samples);
+  if (!comm.empty()) {
+    // The kernel cut the executable's name to 15 bytes: give it whole.
+    if (naming.executable_name.substr(0, kCommLength) == comm) return {naming.executable_name, ""};
+    return {comm, ""};
+  }
+  if (!naming.executable_name.empty()) return {naming.executable_name, ""};
+  if (process != processes_.end()) {
+    std::string busiest = most_common(process->second.thread_samples);
+    if (!busiest.empty()) return {busiest, ""};
+  }
+  return {"spanprof", ""};
 }
 
-// Builds one profile from a template and a set of samples, copying only the
-// locations, functions, mappings and strings they use.
-class ProfileCutter {
- public:
-  ProfileCutter(const pprof::Profile& full, const std::vector<std::string>& label_strings)
-      : full_(full), label_strings_(label_strings) {
-    for (int i = 0; i < full.location_size(); ++i) location_index_[full.location(i).id()] = i;
-    for (int i = 0; i < full.function_size(); ++i) function_index_[full.function(i).id()] = i;
-    for (int i = 0; i < full.mapping_size(); ++i) mapping_index_[full.mapping(i).id()] = i;
+std::vector<ServiceKey> ProfileWindows::assign_series(const ServiceNaming& naming) {
+  std::map<ServiceKey, std::vector<uint32_t>> by_service;
+  for (uint32_t i = 0; i < groups_.size(); ++i) {
+    if (groups_[i].events.empty()) continue;
+    by_service[resolve(groups_[i], naming)].push_back(i);
   }
-
-  using Entry = std::pair<const std::vector<uint64_t>*, std::pair<int64_t, int64_t>>;
-
-  pprof::Profile cut(std::span<const Entry> entries, int64_t start_ns, int64_t duration_ns) {
-    strings_.clear();
-    string_ids_.clear();
-    add_string("");
-    pprof::Profile out;
-    for (const auto& type : full_.sample_type()) {
-      auto* vt = out.add_sample_type();
-      vt->set_type(full_string(type.type()));
-      vt->set_unit(full_string(type.unit()));
-    }
-    out.mutable_period_type()->set_type(full_string(full_.period_type().type()));
-    out.mutable_period_type()->set_unit(full_string(full_.period_type().unit()));
-    out.set_period(full_.period());
-    out.set_time_nanos(start_ns);
-    out.set_duration_nanos(duration_ns);
-    for (int64_t comment : full_.comment()) out.add_comment(full_string(comment));
-
-    std::unordered_set<uint64_t> locations, functions, mappings;
-    const int64_t key_span_id = add_string("span_id");
-    const int64_t key_trace_id = add_string("trace_id");
-    const int64_t key_span_name = add_string("span_name");
-    for (const Entry& entry : entries) {
-      const std::vector<uint64_t>& key = *entry.first;
-      auto* sample = out.add_sample();
-      size_t n = key[0];
-      for (size_t i = 1; i <= n; ++i) {
-        sample->add_location_id(key[i]);
-        locations.insert(key[i]);
-      }
-      const int64_t label_keys[kLabelWords] = {key_span_id, key_trace_id, key_span_name};
-      for (size_t i = 0; i < kLabelWords; ++i) {
-        uint64_t value = key[1 + n + i];
-        if (value == 0) continue;
-        auto* label = sample->add_label();
-        label->set_key(label_keys[i]);
-        label->set_str(add_string(label_strings_[value]));
-      }
-      sample->add_value(entry.second.first);
-      sample->add_value(entry.second.second);
-    }
-    // Locations in id order, so the output does not depend on hashing.
-    std::vector<uint64_t> sorted(locations.begin(), locations.end());
-    std::sort(sorted.begin(), sorted.end());
-    for (uint64_t id : sorted) {
-      auto it = location_index_.find(id);
-      if (it == location_index_.end()) continue;
-      auto* location = out.add_location();
-      *location = full_.location(it->second);
-      if (location->mapping_id() != 0) mappings.insert(location->mapping_id());
-      for (const auto& line : location->line()) functions.insert(line.function_id());
-    }
-    sorted.assign(functions.begin(), functions.end());
-    std::sort(sorted.begin(), sorted.end());
-    for (uint64_t id : sorted) {
-      auto it = function_index_.find(id);
-      if (it == function_index_.end()) continue;
-      const auto& from = full_.function(it->second);
-      auto* function = out.add_function();
-      function->set_id(from.id());
-      function->set_name(full_string(from.name()));
-      function->set_system_name(full_string(from.system_name()));
-      function->set_filename(full_string(from.filename()));
-      function->set_start_line(from.start_line());
-    }
-    sorted.assign(mappings.begin(), mappings.end());
-    std::sort(sorted.begin(), sorted.end());
-    for (uint64_t id : sorted) {
-      auto it = mapping_index_.find(id);
-      if (it == mapping_index_.end()) continue;
-      auto* mapping = out.add_mapping();
-      *mapping = full_.mapping(it->second);
-      mapping->set_filename(full_string(mapping->filename()));
-      mapping->set_build_id(full_string(mapping->build_id()));
-    }
-    for (const std::string& s : strings_) out.add_string_table(s);
-    return out;
+  std::vector<ServiceKey> keys;
+  series_groups_.clear();
+  for (auto& [key, groups] : by_service) {
+    keys.push_back(key);
+    series_groups_.push_back(std::move(groups));
   }
+  return keys;
+}
 
- private:
-  int64_t add_string(const std::string& s) {
-    auto [it, inserted] = string_ids_.try_emplace(s, static_cast<int64_t>(strings_.size()));
-    if (inserted) strings_.push_back(s);
-    return it->second;
+uint64_t ProfileWindows::series_samples(size_t index) const {
+  uint64_t total = 0;
+  if (index >= series_groups_.size()) return 0;
+  for (uint32_t group : series_groups_[index]) total += groups_[group].events.size();
+  return total;
+}
+
+Result<void> ProfileWindows::cut_range(Cutter& cutter, const std::vector<Event>& events,
+                                       size_t begin, size_t end, int64_t start_ns,
+                                       int64_t end_ns, int64_t shift_ns,
+                                       const ProfileLimits& limits,
+                                       std::vector<WindowedProfile>& out) const {
+  // The range's pprof samples: its events merged by key, in key order (the
+  // order keys were first seen: stable from run to run).
+  std::unordered_map<uint32_t, std::pair<int64_t, int64_t>> merged;
+  for (size_t i = begin; i < end; ++i) {
+    auto& values = merged[events[i].key];
+    values.first += 1;
+    values.second += events[i].weight;
   }
-  int64_t full_string(int64_t index) {
-    if (index <= 0 || index >= full_.string_table_size()) return add_string("");
-    return add_string(full_.string_table(static_cast<int>(index)));
-  }
+  std::vector<uint32_t> order;
+  order.reserve(merged.size());
+  for (const auto& [key, values] : merged) order.push_back(key);
+  std::sort(order.begin(), order.end());
 
-  const pprof::Profile& full_;
-  const std::vector<std::string>& label_strings_;
-  std::unordered_map<uint64_t, int> location_index_, function_index_, mapping_index_;
-  std::vector<std::string> strings_;
-  std::unordered_map<std::string, int64_t> string_ids_;
-};
-
-}  // namespace
-
-std::string ProfileWindows::dominant_service_name() const { return most_common(services_); }
-std::string ProfileWindows::dominant_thread_name() const { return most_common(thread_names_); }
-
-Result<std::vector<WindowedProfile>> ProfileWindows::build(int64_t shift_ns, size_t max_samples,
-                                                          size_t max_profile_bytes) const {
-  if (template_error_) return std::unexpected(*template_error_);
-  if (!template_) return make_error("the join produced no profile", "push");
-  max_samples = std::max<size_t>(max_samples, 1);
-  ProfileCutter cutter(template_->profile, strings_);
-  std::vector<WindowedProfile> out;
-  for (const auto& [start, window] : windows_) {
-    std::vector<ProfileCutter::Entry> entries;
-    entries.reserve(window->samples.size());
-    for (const auto& [key, values] : window->samples) {
-      entries.push_back({&key, {values.count, values.weight}});
-    }
-    std::sort(entries.begin(), entries.end(),
-              [](const auto& a, const auto& b) { return *a.first < *b.first; });
-    int64_t start_ns = start + shift_ns;
-
-    // Pieces of at most max_samples; a piece whose bytes exceed the limit is
-    // halved until it fits.
-    std::vector<std::pair<size_t, size_t>> pending;  // [begin, end), processed from the back
-    for (size_t begin = entries.size(); begin > 0;) {
-      size_t size = (begin - 1) % max_samples + 1;
-      pending.emplace_back(begin - size, begin);
-      begin -= size;
-    }
-    while (!pending.empty()) {
-      auto [begin, end] = pending.back();
-      pending.pop_back();
-      std::span<const ProfileCutter::Entry> piece(entries.data() + begin, end - begin);
-      pprof::Profile profile = cutter.cut(piece, start_ns, window_ns_);
-      std::string bytes;
-      if (!profile.SerializeToString(&bytes)) {
+  size_t bytes = 0;
+  std::string serialized;
+  if (order.size() <= limits.max_samples) {
+    std::vector<Cutter::Entry> entries;
+    entries.reserve(order.size());
+    for (uint32_t key : order) entries.push_back({keys_[key], merged[key].first, merged[key].second});
+    pprof::Profile profile = cutter.cut(entries, start_ns + shift_ns, end_ns - start_ns);
+    bytes = profile.ByteSizeLong();
+    if (bytes <= limits.max_profile_bytes) {
+      if (!profile.SerializeToString(&serialized)) {
         return make_error("cannot serialize a window profile", "push");
       }
-      if (bytes.size() > max_profile_bytes) {
-        if (piece.size() == 1) {
-          return make_error(fmt::format("one sample's profile takes {} bytes, over the limit of {}",
-                                        bytes.size(), max_profile_bytes),
-                            "push", "the stack is too deep for the server's profile size limit");
-        }
-        size_t middle = begin + piece.size() / 2;
-        pending.emplace_back(middle, end);
-        pending.emplace_back(begin, middle);
-        continue;
-      }
       WindowedProfile result;
-      result.start_ns = start_ns;
-      result.end_ns = start_ns + window_ns_;
-      result.pprof = std::move(bytes);
-      result.samples = piece.size();
-      for (const auto& entry : piece) result.events += static_cast<uint64_t>(entry.second.first);
+      result.start_ns = start_ns + shift_ns;
+      result.end_ns = end_ns + shift_ns;
+      result.pprof = std::move(serialized);
+      result.samples = order.size();
+      result.events = end - begin;
       out.push_back(std::move(result));
+      return {};
     }
+  }
+
+  if (events[begin].time == events[end - 1].time) {
+    // Profiles of one series must differ in time_nanos: one instant cannot be cut.
+    std::string what =
+        order.size() > limits.max_samples
+            ? fmt::format("{} pprof samples, over the limit of {} per profile", order.size(),
+                          limits.max_samples)
+            : fmt::format("{} bytes of profile, over the limit of {} (max_profile_bytes)", bytes,
+                          limits.max_profile_bytes);
+    return make_error(fmt::format("the {} samples at one instant ({} ns) take {}", end - begin,
+                                  events[begin].time, what),
+                      "push",
+                      "the stacks are too many or too deep for one profile: raise the server's "
+                      "limits (and spanprof's), or record with --no-kernel or a lower frequency");
+  }
+
+  // How many pieces the range likely needs; pieces still over a limit are cut
+  // again, so the estimate only saves work.
+  size_t pieces = 2;
+  pieces = std::max(pieces, (order.size() + limits.max_samples - 1) / limits.max_samples);
+  if (bytes > 0) {
+    pieces = std::max(pieces, (bytes + limits.max_profile_bytes - 1) / limits.max_profile_bytes);
+  }
+  // Cut points at event indices where the time changes, about evenly spaced.
+  std::vector<size_t> cuts{begin};
+  for (size_t p = 1; p < pieces; ++p) {
+    size_t at = std::max(begin + (end - begin) * p / pieces, cuts.back() + 1);
+    if (at >= end) break;
+    size_t forward = at;
+    while (forward < end && events[forward].time == events[forward - 1].time) ++forward;
+    if (forward == end) {
+      size_t backward = at;
+      while (backward > cuts.back() + 1 && events[backward].time == events[backward - 1].time) {
+        --backward;
+      }
+      forward = events[backward].time != events[backward - 1].time ? backward : end;
+    }
+    if (forward > cuts.back() && forward < end) cuts.push_back(forward);
+  }
+  cuts.push_back(end);
+  for (size_t c = 0; c + 1 < cuts.size(); ++c) {
+    int64_t piece_start = c == 0 ? start_ns : events[cuts[c]].time;
+    int64_t piece_end = c + 2 == cuts.size() ? end_ns : events[cuts[c + 1]].time;
+    auto ok = cut_range(cutter, events, cuts[c], cuts[c + 1], piece_start, piece_end, shift_ns,
+                        limits, out);
+    if (!ok) return ok;
+  }
+  return {};
+}
+
+Result<std::vector<WindowedProfile>> ProfileWindows::build(size_t index, int64_t shift_ns,
+                                                          const ProfileLimits& limits) const {
+  if (template_error_) return std::unexpected(*template_error_);
+  if (!template_) return make_error("the join produced no profile", "push");
+  if (index >= series_groups_.size()) {
+    return make_error(fmt::format("no series {} (assign_series gave {})", index,
+                                  series_groups_.size()),
+                      "push");
+  }
+  ProfileLimits checked = limits;
+  checked.max_samples = std::max<size_t>(checked.max_samples, 1);
+  checked.max_profile_bytes = std::max<size_t>(checked.max_profile_bytes, 1);
+
+  // The join hands samples over in time order: a series of one group is
+  // used in place; several are merged into a copy.
+  auto by_time = [](const Event& a, const Event& b) { return a.time < b.time; };
+  const std::vector<uint32_t>& groups = series_groups_[index];
+  std::vector<Event> merged;
+  const std::vector<Event>* sorted = &groups_[groups[0]].events;
+  if (groups.size() > 1 || !std::is_sorted(sorted->begin(), sorted->end(), by_time)) {
+    for (uint32_t group : groups) {
+      merged.insert(merged.end(), groups_[group].events.begin(), groups_[group].events.end());
+    }
+    std::stable_sort(merged.begin(), merged.end(), by_time);
+    sorted = &merged;
+  }
+  const std::vector<Event>& events = *sorted;
+
+  Cutter cutter(template_->profile, strings_);
+  std::vector<WindowedProfile> out;
+  for (size_t begin = 0; begin < events.size();) {
+    int64_t window = floor_to_multiple(events[begin].time, options_.window_ns);
+    size_t end = begin;
+    while (end < events.size() && events[end].time < window + options_.window_ns) ++end;
+    auto ok = cut_range(cutter, events, begin, end, window, window + options_.window_ns,
+                        shift_ns, checked, out);
+    if (!ok) return std::unexpected(ok.error());
+    begin = end;
   }
   return out;
 }

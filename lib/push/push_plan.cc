@@ -8,6 +8,7 @@
 
 #include "capture/capture_dir.h"
 #include "join/capture_inputs.h"
+#include "perfdata/reader.h"
 #include "profile/gzip.h"
 #include "push/ingest_request.h"
 #include "push/outbox.h"
@@ -75,56 +76,43 @@ class BatchWriter {
   uint64_t count_ = 0;
 };
 
-// PushRequests of one series each, packing profiles up to the request limit.
+// Pyroscope's rate limiter charges a profile's uncompressed size plus its
+// series' label bytes (pkg/distributor/distributor.go): what delivery paces by.
+uint64_t charged_bytes(const WindowedProfile& profile, const LabelList& series) {
+  return profile.pprof.size() + label_bytes(series);
+}
+
+// One PushRequest per profile: one series, one RawSample.
 Result<void> write_push_batches(const std::vector<WindowedProfile>& profiles,
-                                const LabelList& series, const ShapeLimits& limits,
+                                const LabelList& series, std::mt19937_64& random,
                                 BatchWriter& writer) {
-  std::mt19937_64 random(std::random_device{}());
-  pyroscope::PushRequest request;
-  BatchInfo info;
-  size_t request_bytes = 0;
-  auto start_request = [&] {
-    request.Clear();
+  for (const WindowedProfile& profile : profiles) {
+    auto compressed = profile::gzip_compress(profile.pprof);
+    if (!compressed) return std::unexpected(compressed.error());
+    pyroscope::PushRequest request;
     auto* s = request.add_series();
     for (const auto& [name, value] : series) {
       auto* label = s->add_labels();
       label->set_name(name);
       label->set_value(value);
     }
-    request_bytes = request.ByteSizeLong();
-    info = BatchInfo{};
+    auto* raw = s->add_samples();
+    raw->set_raw_profile(std::move(*compressed));
+    raw->set_id(random_uuid(random));
+    std::string body;
+    if (!request.SerializeToString(&body)) return make_error("cannot serialize a PushRequest");
+    BatchInfo info;
     info.kind = BatchKind::kPyroscopePush;
     info.path_and_query = "/push.v1.PusherService/Push";
     info.content_type = "application/proto";
-  };
-  auto flush = [&]() -> Result<void> {
-    if (info.profiles == 0) return {};
-    std::string body;
-    if (!request.SerializeToString(&body)) return make_error("cannot serialize a PushRequest");
-    return writer.write(info, std::move(body), "profile");
-  };
-  start_request();
-  for (const WindowedProfile& profile : profiles) {
-    auto compressed = profile::gzip_compress(profile.pprof);
-    if (!compressed) return std::unexpected(compressed.error());
-    size_t sample_bytes = compressed->size() + 64;  // RawSample framing and its UUID
-    if (info.profiles > 0 && request_bytes + sample_bytes > limits.max_request_bytes) {
-      if (auto ok = flush(); !ok) return ok;
-      start_request();
-    }
-    auto* raw = request.mutable_series(0)->add_samples();
-    raw->set_raw_profile(std::move(*compressed));
-    raw->set_id(random_uuid(random));
-    request_bytes += sample_bytes;
-    if (info.profiles == 0 || profile.start_ns < info.window_start_ns) {
-      info.window_start_ns = profile.start_ns;
-    }
-    info.window_end_ns = std::max(info.window_end_ns, profile.end_ns);
-    ++info.profiles;
-    info.samples += profile.samples;
-    info.uncompressed_bytes += profile.pprof.size();
+    info.profiles = 1;
+    info.samples = profile.samples;
+    info.uncompressed_bytes = charged_bytes(profile, series);
+    info.window_start_ns = profile.start_ns;
+    info.window_end_ns = profile.end_ns;
+    if (auto ok = writer.write(info, std::move(body), "profile"); !ok) return ok;
   }
-  return flush();
+  return {};
 }
 
 Result<void> write_ingest_batches(const std::vector<WindowedProfile>& profiles,
@@ -138,7 +126,8 @@ Result<void> write_ingest_batches(const std::vector<WindowedProfile>& profiles,
     info.content_type = "application/octet-stream";
     info.profiles = 1;
     info.samples = profile.samples;
-    info.uncompressed_bytes = profile.pprof.size();
+    // /ingest becomes a PushRequest on the server, charged the same way.
+    info.uncompressed_bytes = charged_bytes(profile, series);
     info.window_start_ns = profile.start_ns;
     info.window_end_ns = profile.end_ns;
     if (auto ok = writer.write(info, std::move(*compressed), "profile"); !ok) return ok;
@@ -146,18 +135,51 @@ Result<void> write_ingest_batches(const std::vector<WindowedProfile>& profiles,
   return {};
 }
 
+// For /ingest, a name derived from the capture is made to fit (a given
+// --service-name that does not was refused by check_shape_options).
+ServiceKey fit_for_ingest(const ServiceKey& service, std::vector<std::string>& warnings) {
+  ServiceKey fitted{sanitize_ingest_app_name(service.service_name),
+                    sanitize_ingest_value(service.service_namespace)};
+  if (fitted.service_name != service.service_name) {
+    warnings.push_back(fmt::format(
+        "service name '{}' sent through /ingest as '{}' (/ingest takes only letters, digits and "
+        "_ . - /; --protocol push keeps it)",
+        service.service_name, fitted.service_name));
+  }
+  if (fitted.service_namespace != service.service_namespace) {
+    warnings.push_back(fmt::format(
+        "service_namespace '{}' sent through /ingest as '{}' (/ingest's name{{k=v}} syntax; "
+        "--protocol push keeps it)",
+        service.service_namespace, fitted.service_namespace));
+  }
+  return fitted;
+}
+
+// perf.data's HEADER_HOSTNAME, for --host-label.
+Result<std::string> capture_hostname(const std::string& perf_data) {
+  auto reader = perfdata::Reader::open(perf_data);
+  if (!reader) return std::unexpected(reader.error());
+  std::string host = (*reader)->info().hostname;
+  if (host.empty()) {
+    return make_error("--host-label: the capture names no host (perf.data has no HOSTNAME "
+                      "header)",
+                      perf_data, "leave out --host-label, or give --label hostname=NAME");
+  }
+  return host;
+}
+
 }  // namespace
 
 std::string options_fingerprint(const ShapeOptions& options) {
   std::string text = fmt::format(
-      "protocol={};service={};span_name={};scope={};traces={};shift={};max_age={};future={};"
-      "window={};samples={};profile_bytes={};request_bytes={};kernel={};kernel_frames={};"
-      "clock_offset={};buildid={};perf_maps={};tid_attr={}",
+      "protocol={};service={};span_name={};trace_id={};host={};scope={};shift={};max_age={};"
+      "future={};window={};samples={};profile_bytes={};traces_request_bytes={};kernel={};"
+      "kernel_frames={};clock_offset={};buildid={};perf_maps={};tid_attr={}",
       static_cast<int>(options.protocol), options.service_name, options.span_name_label,
-      static_cast<int>(options.span_scope), options.forward_traces, options.shift_to_now,
-      options.max_age_ns, options.max_future_ns, options.limits.window_ns,
+      options.trace_id_label, options.host_label, static_cast<int>(options.span_scope),
+      options.shift_to_now, options.max_age_ns, options.max_future_ns, options.limits.window_ns,
       options.limits.max_samples, options.limits.max_profile_bytes,
-      options.limits.max_request_bytes, static_cast<int>(options.join.kernel_symbols),
+      options.limits.max_traces_request_bytes, static_cast<int>(options.join.kernel_symbols),
       options.join.include_kernel_frames, options.join.clock_offset_ns,
       options.join.symbolizer.build_id_cache_dir, options.join.symbolizer.perf_map_dir,
       options.join.span_reader.tid_attribute);
@@ -169,16 +191,21 @@ std::string options_fingerprint(const ShapeOptions& options) {
 }
 
 Result<void> check_shape_options(const ShapeOptions& options) {
-  const bool for_ingest = options.protocol == Protocol::kIngest;
-  std::string service = options.service_name.empty() ? "service" : options.service_name;
-  auto labels = series_labels(service, options.labels, options.span_name_label, for_ingest);
+  SeriesLabelInputs inputs;
+  inputs.service_name = options.service_name.empty() ? "service" : options.service_name;
+  inputs.hostname = options.host_label ? "host" : "";
+  inputs.user_labels = options.labels;
+  inputs.span_name_label = options.span_name_label;
+  inputs.for_ingest = options.protocol == Protocol::kIngest;
+  inputs.host_label = options.host_label;
+  auto labels = series_labels(inputs);
   if (!labels) return std::unexpected(labels.error());
   if (options.max_age_ns <= 0 || options.max_future_ns < 0) {
     return make_error("the age limits must be positive", "--max-age");
   }
   const ShapeLimits& limits = options.limits;
   if (limits.window_ns <= 0 || limits.max_samples == 0 || limits.max_profile_bytes == 0 ||
-      limits.max_request_bytes == 0) {
+      limits.max_traces_request_bytes == 0) {
     return make_error("the shaping limits must be positive", "push");
   }
   return {};
@@ -207,7 +234,14 @@ Result<ShapeReport> shape_capture(const std::string& dir, const ShapeOptions& op
   join.output_path.clear();
   join.summary_path.clear();
   join.write_profile = false;
-  ProfileWindows windows(options.limits.window_ns, options.span_name_label);
+  std::string hostname;
+  if (options.host_label) {
+    auto host = capture_hostname(join.perf_data_path);
+    if (!host) return std::unexpected(host.error());
+    hostname = std::move(*host);
+  }
+  ProfileWindows windows(WindowOptions{options.limits.window_ns, options.span_name_label,
+                                       options.trace_id_label});
   join.sample_sink = &windows;
   auto joined = join::run_join(join);
   if (!joined) return std::unexpected(joined.error());
@@ -217,6 +251,7 @@ Result<ShapeReport> shape_capture(const std::string& dir, const ShapeOptions& op
   if (joined->spans && joined->spans->join_error) {
     report.warnings.push_back(joined->spans->join_error->to_string());
   }
+  report.join_warnings = report.warnings.size();
   if (!windows.first_ns()) {
     return make_error("the capture has no clock data: its samples cannot be placed in time",
                       join.perf_data_path,
@@ -263,18 +298,56 @@ Result<ShapeReport> shape_capture(const std::string& dir, const ShapeOptions& op
         dir, "check the clocks of both machines, or add --shift-to-now");
   }
 
-  std::string service = options.service_name;
-  if (service.empty()) service = windows.dominant_service_name();
-  if (service.empty()) service = capture->executable_name();
-  if (service.empty()) service = windows.dominant_thread_name();
-  if (service.empty()) service = "spanprof";
-  auto series = series_labels(service, options.labels, options.span_name_label, for_ingest);
-  if (!series) return std::unexpected(series.error());
+  ServiceNaming naming;
+  naming.forced_service_name = options.service_name;
+  if (joined->spans) naming.services_by_pid = joined->spans->services_by_pid;
+  naming.executable_name = capture->executable_name();
+  std::vector<ServiceKey> services = windows.assign_series(naming);
 
-  auto profiles =
-      windows.build(shift, options.limits.max_samples, options.limits.max_profile_bytes);
-  if (!profiles) return std::unexpected(profiles.error());
-  if (profiles->empty()) return make_error("no profile data to push", join.perf_data_path);
+  // Every series is shaped before the first batch is written: an error leaves
+  // the outbox empty.
+  struct Shaped {
+    LabelList labels;
+    std::vector<WindowedProfile> profiles;
+  };
+  std::vector<Shaped> shaped;
+  for (size_t i = 0; i < services.size(); ++i) {
+    ServiceKey service = for_ingest ? fit_for_ingest(services[i], report.warnings) : services[i];
+    SeriesLabelInputs inputs;
+    inputs.service_name = service.service_name;
+    inputs.service_namespace = service.service_namespace;
+    inputs.hostname = for_ingest ? sanitize_ingest_value(hostname) : hostname;
+    inputs.user_labels = options.labels;
+    inputs.span_name_label = options.span_name_label;
+    inputs.for_ingest = for_ingest;
+    inputs.host_label = options.host_label;
+    auto labels = series_labels(inputs);
+    if (!labels) return std::unexpected(labels.error());
+    size_t overhead = label_bytes(*labels);
+    if (overhead >= options.limits.max_profile_bytes) {
+      return make_error(fmt::format("the series labels of service '{}' take {} bytes, the whole "
+                                    "profile size limit ({})",
+                                    service.service_name, overhead,
+                                    options.limits.max_profile_bytes),
+                        "--label", "give shorter labels");
+    }
+    ProfileLimits limits{options.limits.max_samples, options.limits.max_profile_bytes - overhead};
+    auto profiles = windows.build(i, shift, limits);
+    if (!profiles) return std::unexpected(profiles.error());
+    shaped.push_back({std::move(*labels), std::move(*profiles)});
+  }
+  if (for_ingest && hostname != sanitize_ingest_value(hostname)) {
+    report.warnings.push_back(fmt::format(
+        "hostname '{}' sent through /ingest as '{}' (/ingest's name{{k=v}} syntax)", hostname,
+        sanitize_ingest_value(hostname)));
+  }
+  if (windows.span_names_truncated() > 0) {
+    report.warnings.push_back(fmt::format(
+        "{} span names longer than {} bytes were cut to that length on {} samples (the server "
+        "rejects a profile with a longer label value)",
+        windows.span_names_truncated(), kMaxLabelValueBytes,
+        windows.samples_with_truncated_span_name()));
+  }
   if (joined->event.sample_unit != "cpu/nanoseconds") {
     report.warnings.push_back(fmt::format(
         "the profiled event is {}, not cpu-clock: the server files it under process_cpu",
@@ -283,38 +356,47 @@ Result<ShapeReport> shape_capture(const std::string& dir, const ShapeOptions& op
 
   report.shift_ns = shift;
   report.windows = windows.window_count();
-  report.profiles = profiles->size();
-  for (const auto& profile : *profiles) report.samples += profile.events;
+  report.span_names_truncated = windows.span_names_truncated();
   report.dropped_label_names = windows.dropped_label_names();
+  for (const Shaped& series : shaped) {
+    SeriesReport counts{series.labels, series.profiles.size(), 0};
+    for (const auto& profile : series.profiles) counts.samples += profile.events;
+    report.profiles += counts.profiles;
+    report.samples += counts.samples;
+    report.series.push_back(std::move(counts));
+  }
+  if (report.profiles == 0) return make_error("no profile data to push", join.perf_data_path);
 
   BatchWriter writer(outbox, report);
-  Result<void> written = for_ingest ? write_ingest_batches(*profiles, *series, writer)
-                                    : write_push_batches(*profiles, *series, options.limits, writer);
-  if (!written) return std::unexpected(written.error());
+  std::mt19937_64 random(std::random_device{}());
+  for (const Shaped& series : shaped) {
+    Result<void> written = for_ingest
+                               ? write_ingest_batches(series.profiles, series.labels, writer)
+                               : write_push_batches(series.profiles, series.labels, random, writer);
+    if (!written) return std::unexpected(written.error());
+  }
 
-  if (options.forward_traces) {
-    if (join.span_files.empty()) {
-      report.warnings.push_back("no span files in the capture: no spans to forward");
-    } else {
-      ForwardOptions forward;
-      forward.shift_ns = shift;
-      forward.marked = &windows.labelled_span_ids();
-      forward.max_request_bytes = options.limits.max_request_bytes;
-      auto forwarded = forward_spans(join.span_files, forward);
-      if (!forwarded) return std::unexpected(forwarded.error());
-      for (auto& request : forwarded->requests) {
-        BatchInfo info;
-        info.kind = BatchKind::kOtlpTraces;
-        info.content_type = "application/x-protobuf";
-        info.spans = request.spans;
-        if (auto ok = writer.write(info, std::move(request.body), "traces"); !ok) {
-          return std::unexpected(ok.error());
-        }
+  // The spans are always shaped when there are any: delivery decides whether
+  // a traces endpoint gets them.
+  if (!join.span_files.empty()) {
+    ForwardOptions forward;
+    forward.shift_ns = shift;
+    forward.marked = &windows.labelled_span_ids();
+    forward.max_request_bytes = options.limits.max_traces_request_bytes;
+    auto forwarded = forward_spans(join.span_files, forward);
+    if (!forwarded) return std::unexpected(forwarded.error());
+    for (auto& request : forwarded->requests) {
+      BatchInfo info;
+      info.kind = BatchKind::kOtlpTraces;
+      info.content_type = "application/x-protobuf";
+      info.spans = request.spans;
+      if (auto ok = writer.write(info, std::move(request.body), "traces"); !ok) {
+        return std::unexpected(ok.error());
       }
-      report.spans_forwarded = forwarded->spans;
-      report.spans_marked = forwarded->marked;
-      for (auto& warning : forwarded->warnings) report.warnings.push_back(std::move(warning));
     }
+    report.spans_forwarded = forwarded->spans;
+    report.spans_marked = forwarded->marked;
+    for (auto& warning : forwarded->warnings) report.warnings.push_back(std::move(warning));
   }
 
   PushState state{options_fingerprint(options), realtime_now_ns(), report.batches, shift};
@@ -323,6 +405,7 @@ Result<ShapeReport> shape_capture(const std::string& dir, const ShapeOptions& op
       !ok) {
     report.warnings.push_back(ok.error().to_string());
   }
+  report.join = std::move(*joined);
   return report;
 }
 

@@ -46,7 +46,6 @@ Result<ShapeOptions> shape_options(const PushSettings& settings) {
   shape.span_name_label = !settings.no_span_name;
   shape.span_scope = settings.span_scope == "innermost" ? attribute::SpanScope::kInnermost
                                                         : attribute::SpanScope::kRoot;
-  shape.forward_traces = !settings.traces_endpoint.empty();
   shape.shift_to_now = settings.shift_to_now;
   if (settings.max_age_s <= 0) return make_error("--max-age must be a positive number of seconds");
   shape.max_age_ns = settings.max_age_s * 1'000'000'000;

@@ -4,22 +4,9 @@
 
 #include <fmt/format.h>
 
+#include "push/ingest_request.h"
+
 namespace spanprof::push {
-
-namespace {
-
-// /ingest parses name{k=v,...} itself: these characters would change its meaning.
-bool fits_ingest_syntax(std::string_view value) {
-  for (char c : value) {
-    if (c == '{' || c == '}' || c == ',' || c == '=' || c == '"' ||
-        static_cast<unsigned char>(c) <= ' ') {
-      return false;
-    }
-  }
-  return true;
-}
-
-}  // namespace
 
 bool is_valid_label_name(std::string_view name) {
   if (name.empty()) return false;
@@ -32,20 +19,37 @@ bool is_valid_label_name(std::string_view name) {
   return true;
 }
 
-Result<LabelList> series_labels(const std::string& service_name, const LabelList& user_labels,
-                                bool span_name_label, bool for_ingest) {
+size_t label_bytes(const LabelList& labels) {
+  size_t bytes = 0;
+  for (const auto& [name, value] : labels) bytes += name.size() + value.size();
+  return bytes;
+}
+
+Result<LabelList> series_labels(const SeriesLabelInputs& in) {
   const char* hint = "give --label NAME=VALUE with NAME matching [a-zA-Z_][a-zA-Z0-9_]*";
-  if (service_name.empty()) {
+  if (in.service_name.empty()) {
     return make_error("the service name is empty", "--service-name",
                       "give --service-name NAME");
   }
-  if (for_ingest && !fits_ingest_syntax(service_name)) {
-    return make_error(fmt::format("service name '{}' cannot be sent through /ingest", service_name),
-                      "--service-name", "leave out spaces and the characters {},=\"");
+  if (in.for_ingest && !is_valid_ingest_app_name(in.service_name)) {
+    return make_error(fmt::format("service name '{}' cannot be sent through /ingest",
+                                  in.service_name),
+                      "--service-name",
+                      "use only letters, digits and _ . - / (or --protocol push)");
   }
-  LabelList out{{"__name__", "process_cpu"}, {"service_name", service_name}};
-  std::set<std::string> names{"__name__", "service_name"};
-  for (const auto& [name, value] : user_labels) {
+  LabelList out{{"__name__", "process_cpu"}, {"service_name", in.service_name}};
+  if (!in.service_namespace.empty()) out.emplace_back("service_namespace", in.service_namespace);
+  if (!in.hostname.empty()) out.emplace_back("hostname", in.hostname);
+  for (const auto& [name, value] : out) {
+    if (in.for_ingest && !fits_ingest_syntax(value)) {
+      return make_error(fmt::format("label '{}' value '{}' cannot be sent through /ingest", name,
+                                    value),
+                        "--protocol ingest", "use --protocol push");
+    }
+  }
+  std::set<std::string> names;
+  for (const auto& [name, value] : out) names.insert(name);
+  for (const auto& [name, value] : in.user_labels) {
     std::string where = "--label " + name;
     if (!is_valid_label_name(name)) {
       return make_error(fmt::format("'{}' is not a valid label name", name), where, hint);
@@ -57,6 +61,15 @@ Result<LabelList> series_labels(const std::string& service_name, const LabelList
     if (name == "service_name") {
       return make_error("service_name is set by spanprof", where, "use --service-name instead");
     }
+    if (name == "service_namespace") {
+      return make_error("service_namespace is set by spanprof, from the spans' resource "
+                        "attribute service.namespace (Grafana's span selector adds it only then)",
+                        where, "set service.namespace in the app's OpenTelemetry resource");
+    }
+    if (name == "hostname" && in.host_label) {
+      return make_error("hostname is set by --host-label", where,
+                        "give either --host-label or --label hostname=NAME");
+    }
     if (name == "span_id" || name == "trace_id" || name == "span_name") {
       return make_error(fmt::format("'{}' is a per-sample label spanprof sets", name), where,
                         "choose another label name");
@@ -65,7 +78,7 @@ Result<LabelList> series_labels(const std::string& service_name, const LabelList
       return make_error(fmt::format("label '{}' has an empty value", name), where,
                         "the server drops empty labels: give a value or leave the label out");
     }
-    if (for_ingest && !fits_ingest_syntax(value)) {
+    if (in.for_ingest && !fits_ingest_syntax(value)) {
       return make_error(fmt::format("label '{}' value '{}' cannot be sent through /ingest", name,
                                     value),
                         where, "leave out spaces and the characters {},=\", or use --protocol push");
@@ -76,14 +89,16 @@ Result<LabelList> series_labels(const std::string& service_name, const LabelList
     }
     out.emplace_back(name, value);
   }
-  size_t count = names.size() + (span_name_label ? 1 : 0);
+  size_t count = names.size() + (in.span_name_label ? 1 : 0) +
+                 (in.for_ingest ? kIngestAddedLabelNames : 0);
   if (count > kMaxSeriesLabelNames) {
-    return make_error(
-        fmt::format("{} label names per series, over the server's limit of {}{}", count,
-                    kMaxSeriesLabelNames,
-                    span_name_label ? " (span_name counts: the server makes it a series label)" : ""),
-        "--label", span_name_label ? "give fewer --label options or --no-span-name"
-                                   : "give fewer --label options");
+    std::string why;
+    if (in.span_name_label) why += "; span_name counts: the server makes it a series label";
+    if (in.for_ingest) why += "; /ingest adds pyroscope_app and __delta__";
+    return make_error(fmt::format("{} label names per series, over the server's limit of {}{}",
+                                  count, kMaxSeriesLabelNames, why),
+                      "--label", in.span_name_label ? "give fewer --label options or --no-span-name"
+                                                    : "give fewer --label options");
   }
   return out;
 }

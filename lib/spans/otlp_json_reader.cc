@@ -293,7 +293,8 @@ class JsonLineParser {
       SPANPROF_JSON_TRY(optional_array(field.value(), attributes, present_list));
       if (!present_list) continue;
       auto wanted = [](std::string_view name) {
-        return key_eq(name, "service.name") || key_eq(name, "process.pid");
+        return key_eq(name, "service.name") || key_eq(name, "service.namespace") ||
+               key_eq(name, "process.pid");
       };
       for (auto element : attributes) {
         od::value attribute;
@@ -303,6 +304,8 @@ class JsonLineParser {
         SPANPROF_JSON_TRY(read_key_value(attribute, wanted, name, scalar));
         if (key_eq(name, "service.name") && scalar.text) {
           builder_.set_service_name(*scalar.text);
+        } else if (key_eq(name, "service.namespace") && scalar.text) {
+          builder_.set_service_namespace(*scalar.text);
         } else if (key_eq(name, "process.pid")) {
           if (auto pid = scalar.as_integer()) builder_.set_pid(*pid);
         }

@@ -39,6 +39,9 @@ void add_resource(const otlp::Resource& resource, SpanBuilder& builder) {
     if (attribute.key() == "service.name" &&
         attribute.value().value_case() == otlp::AnyValue::kStringValue) {
       builder.set_service_name(attribute.value().string_value());
+    } else if (attribute.key() == "service.namespace" &&
+               attribute.value().value_case() == otlp::AnyValue::kStringValue) {
+      builder.set_service_namespace(attribute.value().string_value());
     } else if (attribute.key() == "process.pid") {
       if (auto pid = integer_of(attribute.value())) builder.set_pid(*pid);
     }

@@ -71,6 +71,7 @@ class SpanBuilder {
   // One ResourceSpans: spans added between begin and end get its resource.
   void begin_resource();
   void set_service_name(std::string_view name) { resource_.service_name = name; }
+  void set_service_namespace(std::string_view name) { resource_.service_namespace = name; }
   void set_pid(int64_t pid);
   void end_resource();
 

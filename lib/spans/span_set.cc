@@ -15,6 +15,8 @@ uint32_t SpanSet::intern_name(std::string_view name) {
 uint32_t SpanSet::intern_resource(const Resource& resource) {
   std::string key = resource.service_name;
   key += '\0';
+  key += resource.service_namespace;
+  key += '\0';
   if (resource.pid) key += std::to_string(*resource.pid);
   if (auto it = resource_index_.find(key); it != resource_index_.end()) return it->second;
   auto index = static_cast<uint32_t>(resources.size());

@@ -18,8 +18,9 @@ namespace spanprof::spans {
 using TraceId = std::array<uint8_t, 16>;
 
 struct Resource {
-  std::string service_name;     // resource attribute service.name ("" when absent)
-  std::optional<uint32_t> pid;  // resource attribute process.pid
+  std::string service_name;       // resource attribute service.name ("" when absent)
+  std::optional<uint32_t> pid;    // resource attribute process.pid
+  std::string service_namespace = {};  // resource attribute service.namespace ("" when absent)
 };
 
 struct Span {
@@ -55,7 +56,7 @@ struct SpanSet {
   };
   using StringIndex = std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>>;
   StringIndex name_index_;
-  StringIndex resource_index_;  // key: service + '\0' + pid
+  StringIndex resource_index_;  // key: service + '\0' + namespace + '\0' + pid
 };
 
 // Lowercase hex, as Grafana and Tempo expect (16 and 32 characters).

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <set>
 
@@ -90,7 +91,6 @@ class ShapeCaptureTest : public ::testing::Test {
     options_.join = demo_join_options();
     options_.limits.window_ns = kWindow;
     options_.labels = {{"env", "test"}};
-    options_.forward_traces = true;
     options_.now_unix_ns = reference().start_ns + 60'000 * kMs;
   }
 
@@ -144,8 +144,10 @@ class ShapeCaptureTest : public ::testing::Test {
     uint64_t samples = 0;
     int64_t weight = 0;
     for (const pprof::Profile& profile : pushed.profiles) {
-      EXPECT_EQ(profile.time_nanos() % kWindow, 0);
-      EXPECT_EQ(profile.duration_nanos(), kWindow);
+      // A range inside one window (the whole window unless it was split).
+      EXPECT_GT(profile.duration_nanos(), 0);
+      EXPECT_EQ(profile.time_nanos() / kWindow,
+                (profile.time_nanos() + profile.duration_nanos() - 1) / kWindow);
       EXPECT_LE(static_cast<size_t>(profile.sample_size()), max_samples);
       EXPECT_LE(profile.ByteSizeLong(), options_.limits.max_profile_bytes);
       EXPECT_EQ(str(profile, profile.sample_type(1).type()), "cpu");
@@ -238,23 +240,39 @@ TEST_F(ShapeCaptureTest, PushBatchesHoldEveryJoinedSampleInWindows) {
   EXPECT_EQ((*state)->shift_ns, 0);
 }
 
-TEST_F(ShapeCaptureTest, TinyLimitsSplitWithoutLosingSamples) {
+TEST_F(ShapeCaptureTest, TinyLimitsSplitByTimeWithoutLosingSamples) {
   options_.limits.max_samples = 5;
   options_.limits.max_profile_bytes = 6000;
-  options_.limits.max_request_bytes = 8000;
-  options_.forward_traces = false;
   auto report = shape_capture(dir(), options_);
   ASSERT_TRUE(report) << report.error().to_string();
   Pushed pushed = read_outbox();
   EXPECT_GT(pushed.profiles.size(), report->windows);
-  EXPECT_GT(pushed.batches.size(), 1u);
+  // One profile per request; each starts at its own time within its series,
+  // and what the rate limiter charges (profile + series labels) fits.
+  std::map<std::string, std::set<int64_t>> starts;  // series -> time_nanos
+  size_t profile = 0;
   for (const BatchInfo& info : pushed.batches) {
-    EXPECT_EQ(info.kind, BatchKind::kPyroscopePush);
-    // One profile alone may exceed the request limit only when it is alone.
-    if (info.profiles > 1) {
-      EXPECT_LE(info.body_bytes, 8000u);
+    if (info.kind != BatchKind::kPyroscopePush) continue;
+    EXPECT_EQ(info.profiles, 1u);
+    EXPECT_LE(info.uncompressed_bytes, 6000u);
+    const pyroscope::PushRequest& request = pushed.requests[profile];
+    ASSERT_EQ(request.series_size(), 1);
+    ASSERT_EQ(request.series(0).samples_size(), 1);
+    size_t labels = 0;
+    std::string series;
+    for (const auto& label : request.series(0).labels()) {
+      labels += label.name().size() + label.value().size();
+      series += label.name() + "=" + label.value() + ",";
     }
+    const pprof::Profile& decoded = pushed.profiles[profile];
+    EXPECT_EQ(info.uncompressed_bytes, decoded.ByteSizeLong() + labels);
+    EXPECT_EQ(info.window_start_ns, decoded.time_nanos());
+    EXPECT_EQ(info.window_end_ns, decoded.time_nanos() + decoded.duration_nanos());
+    EXPECT_TRUE(starts[series].insert(decoded.time_nanos()).second)
+        << "two profiles of " << series << " start at " << decoded.time_nanos();
+    ++profile;
   }
+  EXPECT_EQ(profile, pushed.profiles.size());
   check_profiles(pushed, 5);
 }
 
@@ -404,40 +422,168 @@ TEST_F(ShapeCaptureTest, ShiftToNowMovesProfilesAndSpansTogether) {
 }
 
 // service_name: --service-name, else the spans' service.name, else the
-// executable capture.json names, else the busiest thread's name.
-TEST_F(ShapeCaptureTest, ServiceNameOptionAndExecutableFallback) {
-  auto service_name = [this]() -> std::string {
+// process's main-thread name (before capture.json's executable, which names
+// what perf ran: maybe a wrapper).
+TEST_F(ShapeCaptureTest, ServiceNameOptionSpansAndProcessName) {
+  auto service_names = [this]() {
+    std::set<std::string> names;
     Pushed pushed = read_outbox();
     EXPECT_FALSE(pushed.requests.empty());
-    if (pushed.requests.empty()) return "";
-    for (const auto& label : pushed.requests[0].series(0).labels()) {
-      if (label.name() == "service_name") return label.value();
+    for (const auto& request : pushed.requests) {
+      for (const auto& label : request.series(0).labels()) {
+        if (label.name() == "service_name") names.insert(label.value());
+      }
     }
-    return "";
+    return names;
   };
   auto reshape = [this] {
     ASSERT_TRUE(Outbox(dir()).clear());
     auto report = shape_capture(dir(), options_);
     ASSERT_TRUE(report) << report.error().to_string();
   };
-  options_.forward_traces = false;
+  using Names = std::set<std::string>;
   write_file(dir_.path() / "capture.json",
              R"({"schema": "spanprof.capture/2", "command": ["/opt/shop/bin/checkout-svc", "-v"]})");
   options_.service_name = "checkout";
   reshape();
-  EXPECT_EQ(service_name(), "checkout");
+  EXPECT_EQ(service_names(), Names{"checkout"});
 
   options_.service_name.clear();
   reshape();
-  EXPECT_EQ(service_name(), "spanprof-demo");  // the demo's spans' resource service.name
+  EXPECT_EQ(service_names(), Names{"spanprof-demo"});  // the demo's spans' resource service.name
 
   fs::remove(dir_.path() / "spans.jsonl");
   reshape();
-  EXPECT_EQ(service_name(), "checkout-svc");  // capture.json's executable
+  EXPECT_EQ(service_names(), Names{"spanprof-demo"});  // the demo process's main-thread name
 
   fs::remove(dir_.path() / "capture.json");
   reshape();
-  EXPECT_EQ(service_name(), "spanprof-demo");  // the most common thread_name sample label
+  EXPECT_EQ(service_names(), Names{"spanprof-demo"});
+}
+
+// The series labels of every pushed request, by service_name.
+std::map<std::string, LabelList> series_by_service(const Pushed& pushed) {
+  std::map<std::string, LabelList> out;
+  for (const auto& request : pushed.requests) {
+    LabelList labels;
+    std::string service;
+    for (const auto& label : request.series(0).labels()) {
+      labels.emplace_back(label.name(), label.value());
+      if (label.name() == "service_name") service = label.value();
+    }
+    out[service] = labels;
+  }
+  return out;
+}
+
+TEST_F(ShapeCaptureTest, EachServiceOfTheSpansGetsItsOwnSeries) {
+  // The second line of spans.jsonl as another service, with a namespace.
+  std::ifstream in(kDemo / "spans.jsonl");
+  std::string first, second;
+  std::getline(in, first);
+  std::getline(in, second);
+  const std::string demo = R"({"key":"service.name","value":{"stringValue":"spanprof-demo"}})";
+  ASSERT_NE(second.find(demo), std::string::npos);
+  second.replace(second.find(demo), demo.size(),
+                 R"({"key":"service.name","value":{"stringValue":"other-svc"}},)"
+                 R"({"key":"service.namespace","value":{"stringValue":"ns2"}})");
+  write_file(dir_.path() / "spans.jsonl", first + "\n" + second + "\n");
+  // Innermost scope: a sample's span_id is the span whose resource names its service.
+  options_.span_scope = attribute::SpanScope::kInnermost;
+  auto report = shape_capture(dir(), options_);
+  ASSERT_TRUE(report) << report.error().to_string();
+
+  auto ids_in = [](const std::string& line) {
+    std::set<std::string> ids;
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    EXPECT_FALSE(parser.parse(line).get(doc));
+    for (auto rs : doc["resourceSpans"].get_array()) {
+      for (auto ss : rs["scopeSpans"].get_array()) {
+        for (auto span : ss["spans"].get_array()) {
+          ids.insert(std::string(std::string_view(span["spanId"].get_string())));
+        }
+      }
+    }
+    return ids;
+  };
+  const std::set<std::string> demo_ids = ids_in(first), other_ids = ids_in(second);
+
+  Pushed pushed = read_outbox();
+  std::map<std::string, std::set<std::string>> span_ids;  // service -> span_id labels
+  for (size_t i = 0; i < pushed.requests.size(); ++i) {
+    std::string service;
+    for (const auto& label : pushed.requests[i].series(0).labels()) {
+      if (label.name() == "service_name") service = label.value();
+    }
+    const pprof::Profile& profile = pushed.profiles[i];
+    for (const auto& sample : profile.sample()) {
+      for (const auto& label : sample.label()) {
+        if (str(profile, label.key()) == "span_id") span_ids[service].insert(str(profile, label.str()));
+      }
+    }
+  }
+  ASSERT_FALSE(span_ids["other-svc"].empty());
+  ASSERT_FALSE(span_ids["spanprof-demo"].empty());
+  for (const std::string& id : span_ids["other-svc"]) EXPECT_TRUE(other_ids.contains(id)) << id;
+  for (const std::string& id : span_ids["spanprof-demo"]) EXPECT_TRUE(demo_ids.contains(id)) << id;
+
+  auto series = series_by_service(pushed);
+  EXPECT_EQ(series["other-svc"], (LabelList{{"__name__", "process_cpu"},
+                                             {"service_name", "other-svc"},
+                                             {"service_namespace", "ns2"},
+                                             {"env", "test"}}));
+  EXPECT_EQ(series["spanprof-demo"], (LabelList{{"__name__", "process_cpu"},
+                                                 {"service_name", "spanprof-demo"},
+                                                 {"env", "test"}}));
+  ASSERT_EQ(report->series.size(), 2u);
+  uint64_t samples = 0, profiles = 0;
+  for (const SeriesReport& one : report->series) samples += one.samples, profiles += one.profiles;
+  EXPECT_EQ(samples, reference().samples);
+  EXPECT_EQ(profiles, pushed.profiles.size());
+  EXPECT_EQ(report->series[0].labels, series["other-svc"]);  // sorted by service
+  check_profiles(pushed, options_.limits.max_samples);
+
+  // --service-name still makes one series of everything.
+  ASSERT_TRUE(Outbox(dir()).clear());
+  options_.service_name = "everything";
+  report = shape_capture(dir(), options_);
+  ASSERT_TRUE(report) << report.error().to_string();
+  ASSERT_EQ(report->series.size(), 1u);
+  EXPECT_EQ(series_by_service(read_outbox()).size(), 1u);
+}
+
+TEST_F(ShapeCaptureTest, HostLabelNamesTheCapturesHost) {
+  options_.host_label = true;
+  auto report = shape_capture(dir(), options_);
+  ASSERT_TRUE(report) << report.error().to_string();
+  for (const auto& [service, labels] : series_by_service(read_outbox())) {
+    EXPECT_NE(std::find(labels.begin(), labels.end(),
+                        std::pair<std::string, std::string>{"hostname", "vm"}),
+              labels.end())
+        << service;  // perf.data's HEADER_HOSTNAME
+  }
+}
+
+TEST_F(ShapeCaptureTest, TraceBatchesAreShapedWheneverThereAreSpans) {
+  auto report = shape_capture(dir(), options_);
+  ASSERT_TRUE(report) << report.error().to_string();
+  EXPECT_GT(report->spans_forwarded, 0u);
+  Pushed pushed = read_outbox();
+  EXPECT_EQ(pushed.spans.size(), 264u);  // every span of the demo's spans.jsonl
+  // The whole join comes back for the CLI to print.
+  ASSERT_TRUE(report->join);
+  EXPECT_EQ(report->join->samples, reference().samples);
+  ASSERT_TRUE(report->join->spans);
+  EXPECT_EQ(report->join->spans->services_by_pid.size(), 1u);
+  EXPECT_LE(report->join_warnings, report->warnings.size());
+
+  ASSERT_TRUE(Outbox(dir()).clear());
+  fs::remove(dir_.path() / "spans.jsonl");
+  report = shape_capture(dir(), options_);
+  ASSERT_TRUE(report) << report.error().to_string();
+  EXPECT_EQ(report->spans_forwarded, 0u);
+  for (const BatchInfo& info : read_outbox().batches) EXPECT_NE(info.kind, BatchKind::kOtlpTraces);
 }
 
 TEST_F(ShapeCaptureTest, PendingBatchesAreNotOverwritten) {
@@ -465,12 +611,40 @@ TEST(OptionsFingerprintTest, ChangesWithWhatIsShaped) {
   ShapeOptions a;
   ShapeOptions b = a;
   EXPECT_EQ(options_fingerprint(a), options_fingerprint(b));
-  b.labels = {{"env", "x"}};
-  EXPECT_NE(options_fingerprint(a), options_fingerprint(b));
-  b = a;
-  b.span_name_label = false;
-  EXPECT_NE(options_fingerprint(a), options_fingerprint(b));
   EXPECT_EQ(options_fingerprint(a).size(), 16u);
+  std::vector<std::function<void(ShapeOptions&)>> changes{
+      [](ShapeOptions& o) { o.labels = {{"env", "x"}}; },
+      [](ShapeOptions& o) { o.span_name_label = false; },
+      [](ShapeOptions& o) { o.trace_id_label = false; },
+      [](ShapeOptions& o) { o.host_label = true; },
+      [](ShapeOptions& o) { o.service_name = "svc"; },
+      [](ShapeOptions& o) { o.protocol = Protocol::kIngest; },
+      [](ShapeOptions& o) { o.limits.max_profile_bytes = 1000; },
+      [](ShapeOptions& o) { o.limits.max_samples = 10; },
+      [](ShapeOptions& o) { o.limits.max_traces_request_bytes = 1000; },
+      [](ShapeOptions& o) { o.join.span_reader.tid_attribute = "tid"; },
+  };
+  std::set<std::string> seen{options_fingerprint(a)};
+  for (size_t i = 0; i < changes.size(); ++i) {
+    b = a;
+    changes[i](b);
+    EXPECT_TRUE(seen.insert(options_fingerprint(b)).second) << "change " << i;
+  }
+}
+
+TEST(CheckShapeOptionsTest, IngestAppNameAndHostLabel) {
+  ShapeOptions options;
+  options.service_name = "shop:api";
+  EXPECT_TRUE(check_shape_options(options));  // the Push API takes any name
+  options.protocol = Protocol::kIngest;
+  auto refused = check_shape_options(options);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().where, "--service-name");
+  options = {};
+  options.host_label = true;
+  EXPECT_TRUE(check_shape_options(options));
+  options.labels = {{"hostname", "a"}};
+  EXPECT_FALSE(check_shape_options(options));
 }
 
 }  // namespace

@@ -58,7 +58,8 @@ std::string node_sdk_line() {
   child.end = R"("1700000000300000000")";
   child.flags = "257";
   child.attributes = num_attr("thread.os_id", 4242);
-  return traces_line(str_attr("service.name", "users-api") + "," + num_attr("process.pid", 4242),
+  return traces_line(str_attr("service.name", "users-api") + "," +
+                         str_attr("service.namespace", "shop") + "," + num_attr("process.pid", 4242),
                      root.json() + "," + child.json());
 }
 
@@ -90,6 +91,7 @@ void expect_node_spans(const ReadResult& result) {
   EXPECT_FALSE(child.parent_is_remote);
   ASSERT_EQ(result.set.resources.size(), 1u);
   EXPECT_EQ(result.set.resources[0].service_name, "users-api");
+  EXPECT_EQ(result.set.resources[0].service_namespace, "shop");
   EXPECT_EQ(result.set.resources[0].pid, 4242u);
   EXPECT_EQ(root.resource_index, 0u);
   EXPECT_EQ(result.stats.spans, 2u);
@@ -116,6 +118,7 @@ TEST(OtlpJson, CppSdkForm) {
   EXPECT_EQ(span.os_tid, 777u);
   EXPECT_EQ(span.runtime_thread_id, 3);
   EXPECT_EQ(result.set.resources.at(span.resource_index).service_name, "renderer");
+  EXPECT_EQ(result.set.resources.at(span.resource_index).service_namespace, "");
   EXPECT_EQ(result.set.resources.at(span.resource_index).pid, 777u);
 }
 

@@ -34,6 +34,7 @@ otlp::TracesData sample_traces() {
   otlp::TracesData traces;
   auto* resource_spans = traces.add_resource_spans();
   set_string(resource_spans->mutable_resource()->add_attributes(), "service.name", "collector");
+  set_string(resource_spans->mutable_resource()->add_attributes(), "service.namespace", "infra");
   set_int(resource_spans->mutable_resource()->add_attributes(), "process.pid", 31);
   auto* scope = resource_spans->add_scope_spans();
   scope->mutable_scope()->set_name("lib");
@@ -107,6 +108,7 @@ void expect_sample_spans(const ReadResult& result, size_t copies) {
   EXPECT_EQ(child.os_tid, 32u);
   ASSERT_EQ(result.set.resources.size(), 1u);
   EXPECT_EQ(result.set.resources[0].service_name, "collector");
+  EXPECT_EQ(result.set.resources[0].service_namespace, "infra");
   EXPECT_EQ(result.set.resources[0].pid, 31u);
   EXPECT_EQ(result.stats.lines, copies);
   EXPECT_EQ(result.stats.spans, 2 * copies);

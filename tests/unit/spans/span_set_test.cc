@@ -21,7 +21,10 @@ TEST(SpanSet, InternsResourcesByServiceAndPid) {
   EXPECT_EQ(set.intern_resource({"api", std::nullopt}), 2u);
   EXPECT_EQ(set.intern_resource({"api", 10}), 0u);
   EXPECT_EQ(set.intern_resource({"", std::nullopt}), 3u);
-  EXPECT_EQ(set.resources.size(), 4u);
+  // The namespace tells two services of one name apart (Grafana selects by both).
+  EXPECT_EQ(set.intern_resource({"api", 10, "shop"}), 4u);
+  EXPECT_EQ(set.intern_resource({"api", 10, "shop"}), 4u);
+  EXPECT_EQ(set.resources.size(), 5u);
 }
 
 TEST(SpanSet, HexIsLowercaseAndFixedWidth) {
