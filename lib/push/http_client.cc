@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
+#include <memory>
 #include <mutex>
 
 #include <fmt/format.h>
@@ -79,7 +81,49 @@ struct HeaderList {
   }
 };
 
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+// One part of a parsed URL, "" when the URL has none.
+std::string url_part(CURLU* url, CURLUPart part, unsigned flags = 0) {
+  char* value = nullptr;
+  if (curl_url_get(url, part, &value, flags) != CURLUE_OK || value == nullptr) return {};
+  std::string out(value);
+  curl_free(value);
+  return out;
+}
+
 }  // namespace
+
+std::string UrlParts::display() const {
+  std::string out = scheme + "://" + host;
+  if (port_given) out += fmt::format(":{}", port);
+  return out + path;
+}
+
+Result<UrlParts> split_url(const std::string& url) {
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> handle(curl_url(), curl_url_cleanup);
+  if (!handle) return make_error("out of memory parsing a URL");
+  if (curl_url_set(handle.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
+    return make_error("not a URL libcurl can parse", {}, "example: http://localhost:4040");
+  }
+  UrlParts parts;
+  parts.scheme = lower(url_part(handle.get(), CURLUPART_SCHEME));
+  parts.host = lower(url_part(handle.get(), CURLUPART_HOST));
+  std::string given_port = url_part(handle.get(), CURLUPART_PORT, CURLU_NO_DEFAULT_PORT);
+  parts.port_given = !given_port.empty();
+  std::string port = url_part(handle.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
+  parts.port = port.empty() ? 0 : std::strtol(port.c_str(), nullptr, 10);
+  parts.path = url_part(handle.get(), CURLUPART_PATH);
+  while (!parts.path.empty() && parts.path.back() == '/') parts.path.pop_back();
+  if (parts.scheme.empty() || parts.host.empty()) {
+    return make_error("URL has no scheme or host", {}, "example: http://localhost:4040");
+  }
+  return parts;
+}
 
 HttpClient::HttpClient(HttpOptions options) : options_(std::move(options)) {
   global_init_once();

@@ -35,6 +35,21 @@ struct HttpResponse {
 // Enough of an error body for a one-line message; the rest is read and dropped.
 inline constexpr size_t kMaxKeptBodyBytes = 4096;
 
+// What names a destination: a URL without its user info, query or fragment.
+struct UrlParts {
+  std::string scheme;  // "http", "https" (lower case)
+  std::string host;    // lower case; IPv6 in brackets
+  long port = 0;       // the URL's port, or the scheme's default
+  bool port_given = false;  // and not the scheme's default
+  std::string path;    // "" for "http://h" and "http://h/"; no trailing '/'
+  // scheme://host[:port]path, the port only when the URL gave a non-default one.
+  std::string display() const;
+};
+
+// Parses url with libcurl's URL parser, so it splits as the client will send.
+// An error names no part of the URL (it may hold user info).
+Result<UrlParts> split_url(const std::string& url);
+
 class HttpClient {
  public:
   explicit HttpClient(HttpOptions options);

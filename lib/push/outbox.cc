@@ -27,6 +27,12 @@ namespace {
 
 constexpr std::string_view kBodySuffix = ".body";
 constexpr std::string_view kInfoSuffix = ".json";
+constexpr std::string_view kOutboxSchema = "spanprof.outbox/2";
+constexpr std::string_view kLedgerPrefix = "delivered-";
+constexpr std::string_view kLedgerSuffix = ".log";
+constexpr std::string_view kLedgerSchema = "# spanprof.delivered/1 ";
+constexpr const char* kReshapeHint =
+    "push again with --reshape: it shapes DIR anew and sends it to the destinations given";
 
 struct KindName {
   BatchKind kind;
@@ -40,11 +46,11 @@ constexpr KindName kKindNames[] = {
 
 std::string info_json(const BatchInfo& info) {
   return fmt::format(
-      "{{\"schema\":\"spanprof.outbox/1\",\"id\":{},\"kind\":\"{}\",\"path_and_query\":{},"
+      "{{\"schema\":\"{}\",\"id\":{},\"kind\":\"{}\",\"path_and_query\":{},"
       "\"content_type\":{},\"profiles\":{},\"samples\":{},\"spans\":{},"
       "\"window_start_ns\":{},\"window_end_ns\":{},\"body_bytes\":{},"
       "\"uncompressed_bytes\":{}}}\n",
-      json_quoted(info.id), batch_kind_name(info.kind), json_quoted(info.path_and_query),
+      kOutboxSchema, json_quoted(info.id), batch_kind_name(info.kind), json_quoted(info.path_and_query),
       json_quoted(info.content_type), info.profiles, info.samples, info.spans,
       info.window_start_ns, info.window_end_ns, info.body_bytes, info.uncompressed_bytes);
 }
@@ -80,8 +86,15 @@ Result<BatchInfo> parse_info(const std::string& path, const std::string& text) {
   if (parser.parse(text).get(root) != simdjson::SUCCESS) return bad("not JSON");
   BatchInfo info;
   std::string_view text_value;
-  if (root["schema"].get(text_value) != simdjson::SUCCESS || text_value != "spanprof.outbox/1") {
-    return bad("schema is not spanprof.outbox/1");
+  if (root["schema"].get(text_value) != simdjson::SUCCESS) return bad("no schema");
+  if (text_value != kOutboxSchema) {
+    // spanprof.outbox/1 removed batches on delivery and kept no ledgers: what
+    // each destination has cannot be known.
+    return std::unexpected(Error{
+        fmt::format("outbox entry has schema {}, this spanprof reads {} (written by another "
+                    "version; it kept no per-destination delivery state)",
+                    text_value, kOutboxSchema),
+        path, kReshapeHint});
   }
   if (root["id"].get(text_value) != simdjson::SUCCESS || !valid_id(text_value)) return bad("id");
   info.id = std::string(text_value);
@@ -129,6 +142,41 @@ const char* batch_kind_name(BatchKind kind) {
   return "unknown";
 }
 
+const char* delivery_class_name(DeliveryClass what) {
+  return what == DeliveryClass::kTraces ? "traces" : "profiles";
+}
+
+std::string Destination::describe() const {
+  std::string out = url.display();
+  if (!tenant.empty()) out += fmt::format(" (tenant {})", tenant);
+  return out;
+}
+
+std::string Destination::canonical() const {
+  return fmt::format("{} {}://{}:{}{} tenant={}", delivery_class_name(what), url.scheme, url.host,
+                     url.port, url.path.empty() ? "/" : url.path, tenant);
+}
+
+std::string Destination::key() const {
+  // FNV-1a 64: stable across builds and platforms, which std::hash is not.
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (unsigned char c : canonical()) {
+    hash ^= c;
+    hash *= 0x100000001b3ull;
+  }
+  return fmt::format("{:016x}", hash);
+}
+
+Result<Destination> destination_for(DeliveryClass what, const std::string& url,
+                                    const std::string& tenant) {
+  auto parts = split_url(url);
+  if (!parts) {
+    const char* flag = what == DeliveryClass::kTraces ? "--traces-endpoint" : "--server";
+    return make_error(fmt::format("{}: {}", flag, parts.error().message), {}, parts.error().hint);
+  }
+  return Destination{what, std::move(*parts), tenant};
+}
+
 Outbox::Outbox(std::string capture_dir) : path_((fs::path(capture_dir) / "outbox").string()) {}
 
 Result<void> Outbox::write(const Batch& batch) {
@@ -147,7 +195,7 @@ Result<void> Outbox::write(const Batch& batch) {
   return {};
 }
 
-Result<std::vector<BatchInfo>> Outbox::pending() const {
+Result<std::vector<BatchInfo>> Outbox::batches() const {
   std::vector<BatchInfo> batches;
   std::error_code ec;
   if (!fs::exists(path_, ec)) return batches;
@@ -195,22 +243,108 @@ Result<std::string> Outbox::read_body(const BatchInfo& info) const {
   return body;
 }
 
-Result<void> Outbox::acknowledge(const BatchInfo& info) {
-  fs::path base = fs::path(path_) / info.id;
+Result<DeliveryLedger> Outbox::ledger(const Destination& destination) const {
+  DeliveryLedger ledger;
+  ledger.path_ = (fs::path(path_) / (std::string(kLedgerPrefix) + destination.key() +
+                                     std::string(kLedgerSuffix)))
+                     .string();
+  ledger.header_ = std::string(kLedgerSchema) + destination.canonical();
   std::error_code ec;
-  fs::remove(base.string() + std::string(kInfoSuffix), ec);
-  if (ec) return make_error(fmt::format("cannot remove a delivered batch: {}", ec.message()), base.string());
-  fs::remove(base.string() + std::string(kBodySuffix), ec);
-  sync_directory(path_);
+  if (!fs::exists(ledger.path_, ec)) return ledger;
+  auto text = read_small_file(ledger.path_, 64u << 20);
+  if (!text) return std::unexpected(text.error());
+  const char* hint = "delete it to send every batch to that destination again, or push with --reshape";
+  ledger.file_bytes_ = text->size();
+  size_t line_start = 0;
+  for (size_t line = 1;; ++line) {
+    size_t newline = text->find('\n', line_start);
+    if (newline == std::string::npos) break;  // a torn last line (or none): ignored
+    std::string_view content(text->data() + line_start, newline - line_start);
+    if (line == 1) {
+      if (content != ledger.header_) {
+        return make_error(fmt::format("delivery ledger names another destination: \"{}\"",
+                                      content.substr(0, 200)),
+                          ledger.path_, hint);
+      }
+      ledger.existed_ = true;
+    } else if (!valid_id(content)) {
+      return make_error(fmt::format("damaged delivery ledger: line {} is not a batch id", line),
+                        ledger.path_, hint);
+    } else {
+      ledger.ids_.emplace(content);
+    }
+    line_start = newline + 1;
+    ledger.valid_bytes_ = line_start;
+  }
+  return ledger;
+}
+
+Result<void> DeliveryLedger::record(const std::string& id) {
+  if (!valid_id(id)) return make_error(fmt::format("invalid batch id \"{}\"", id), path_);
+  if (!existed_) {
+    // New (or only a torn first line): the whole file at once.
+    std::error_code ec;
+    fs::create_directories(fs::path(path_).parent_path(), ec);
+    if (ec) return make_error(fmt::format("cannot create the outbox: {}", ec.message()), path_);
+    std::string text = header_ + "\n";
+    for (const std::string& known : ids_) text += known + "\n";
+    text += id + "\n";
+    if (auto ok = write_file_durably(path_, text); !ok) return ok;
+    existed_ = true;
+    valid_bytes_ = file_bytes_ = text.size();
+    ids_.insert(id);
+    return {};
+  }
+  if (file_bytes_ != valid_bytes_) {
+    if (::truncate(path_.c_str(), static_cast<off_t>(valid_bytes_)) != 0) {
+      return std::unexpected(io_error("cut the torn last line of", path_, errno));
+    }
+    file_bytes_ = valid_bytes_;
+  }
+  int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0) return std::unexpected(io_error("open", path_, errno));
+  std::string line = id + "\n";
+  size_t done = 0;
+  while (done < line.size()) {
+    ssize_t n = ::write(fd, line.data() + done, line.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = errno;
+      ::close(fd);
+      return std::unexpected(io_error("append to", path_, err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    int err = errno;
+    ::close(fd);
+    return std::unexpected(io_error("fsync", path_, err));
+  }
+  ::close(fd);
+  valid_bytes_ = file_bytes_ = valid_bytes_ + line.size();
+  ids_.insert(id);
   return {};
 }
 
 Result<void> Outbox::clear() {
-  auto batches = pending();
-  if (!batches) return std::unexpected(batches.error());
-  for (const BatchInfo& info : *batches) {
-    if (auto ok = acknowledge(info); !ok) return ok;
+  std::error_code ec;
+  if (!fs::exists(path_, ec)) return {};
+  // By name, not by parsing: an outbox of another version is cleared too.
+  for (fs::directory_iterator it(path_, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    bool ours = name.ends_with(kBodySuffix) || name.ends_with(kInfoSuffix) ||
+                (name.starts_with(kLedgerPrefix) && name.ends_with(kLedgerSuffix)) ||
+                is_durable_temporary(name) || name.ends_with(".tmp");
+    if (!ours) continue;
+    std::error_code removed;
+    fs::remove(it->path(), removed);
+    if (removed) {
+      return make_error(fmt::format("cannot remove {}: {}", name, removed.message()), path_,
+                        "check the directory's permissions");
+    }
   }
+  if (ec) return make_error(fmt::format("cannot list the outbox: {}", ec.message()), path_);
+  sync_directory(path_);
   return {};
 }
 

@@ -1,22 +1,39 @@
-// DIR/outbox/: every request `spanprof push` will send, written before it is
-// sent and removed only when the server acknowledged it.
+// DIR/outbox/: every request `spanprof push` sends, written before anything is
+// sent and kept after delivery, with one ledger per destination saying which
+// batches that destination acknowledged.
 //
-// Takes: shaped batches (request bytes plus where they go). Gives: the pending
-// batches in send order, and removal on acknowledgement. A batch is two files,
-// written in this order, each through a temporary name and rename(2):
+// Takes: shaped batches (request bytes plus what they are), and the
+// acknowledgements of each destination. Gives: the batches in send order and,
+// per destination, the ids it already has, so a push to a new server gets
+// everything and a push adding a traces endpoint gets only the spans.
+//
+// A batch is two files, written in this order, each through a temporary name
+// and rename(2):
 //   <id>.body  the exact bytes to POST
-//   <id>.json  what the body is (kind, path, content type, counts)
-// A batch is pending while its .json exists; acknowledge() removes .json first,
-// so a crash between the two removals leaves only an orphan .body, which
-// pending() deletes. Nothing secret is ever written here (no URLs' user info,
-// no credentials): the destination and the credentials come from each push.
+//   <id>.json  what the body is (schema spanprof.outbox/2: kind, path, content
+//              type, counts, window, uncompressed bytes)
+// A batch exists once its .json does; an orphan .body (a crash between the two
+// writes) is deleted by batches().
+//
+// A ledger is delivered-<16 hex>.log, the hex a hash of the destination (see
+// Destination::key). Its first line names the destination for humans
+// ("# spanprof.delivered/1 profiles http://host:4040 tenant=team-a"): scheme,
+// host, port, path and tenant, never user info, query or credentials. Then one
+// batch id per line, appended and fsync'd as each acknowledgement arrives. A
+// last line without its newline (a crash mid-append) is ignored and cut off
+// before the next append; that batch is sent again (at least once).
+//
+// Nothing secret is ever written here: URLs with user info are refused before
+// a push starts, and credentials come from each push's environment.
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "common/result.h"
+#include "push/http_client.h"
 
 namespace spanprof::push {
 
@@ -27,6 +44,11 @@ enum class BatchKind {
 };
 
 const char* batch_kind_name(BatchKind kind);  // "pyroscope-push", "pyroscope-ingest", "otlp-traces"
+
+// What a destination receives: profiles (push and ingest batches go to the
+// Pyroscope server) or traces (to the OTLP endpoint).
+enum class DeliveryClass { kProfiles, kTraces };
+const char* delivery_class_name(DeliveryClass what);  // "profiles", "traces"
 
 struct BatchInfo {
   std::string id;  // file stem; ids sort in send order ("000001-profile", "000002-traces")
@@ -45,11 +67,56 @@ struct BatchInfo {
   // Uncompressed pprof bytes of the profiles in the body: what Pyroscope's
   // per-tenant ingestion rate limit counts (0 for traces).
   uint64_t uncompressed_bytes = 0;
+
+  DeliveryClass delivery_class() const {
+    return kind == BatchKind::kOtlpTraces ? DeliveryClass::kTraces : DeliveryClass::kProfiles;
+  }
 };
 
 struct Batch {
   BatchInfo info;
   std::string body;
+};
+
+// Who acknowledged a batch: the class of batches, the URL (without user info,
+// query or fragment) and the tenant. "http://B" and "http://b:80/" are one
+// destination; another path, port or tenant is another.
+struct Destination {
+  DeliveryClass what = DeliveryClass::kProfiles;
+  UrlParts url;
+  std::string tenant;  // X-Scope-OrgID, "" = none
+
+  // For people: "http://b:4040" or "http://b:4040 (tenant team-a)".
+  std::string describe() const;
+  // "profiles http://b:4040/ tenant=team-a": the port always, the ledger's identity.
+  std::string canonical() const;
+  // 16 lower-case hex digits (FNV-1a 64 of canonical()): the ledger's file name.
+  std::string key() const;
+};
+
+// url as given by --server or --traces-endpoint (already checked: no user info).
+Result<Destination> destination_for(DeliveryClass what, const std::string& url,
+                                    const std::string& tenant);
+
+// The acknowledgements of one destination, read from its ledger and appended to.
+class DeliveryLedger {
+ public:
+  const std::set<std::string>& ids() const { return ids_; }
+  bool contains(const std::string& id) const { return ids_.count(id) > 0; }
+  bool existed() const { return existed_; }  // false: a destination never pushed to
+  const std::string& path() const { return path_; }
+
+  // The destination acknowledged batch `id`: appended and fsync'd before returning.
+  Result<void> record(const std::string& id);
+
+ private:
+  friend class Outbox;
+  std::string path_;
+  std::string header_;       // the first line, without its newline
+  std::set<std::string> ids_;
+  bool existed_ = false;
+  uint64_t valid_bytes_ = 0;  // whole lines; a torn tail beyond them is cut off on record()
+  uint64_t file_bytes_ = 0;
 };
 
 class Outbox {
@@ -62,16 +129,21 @@ class Outbox {
   // Writes both files durably (fsync of file and directory) before returning.
   Result<void> write(const Batch& batch);
 
-  // Pending batches in id order, bodies not loaded. Removes orphan .body files.
-  // A .json that cannot be parsed is an error naming the file.
-  Result<std::vector<BatchInfo>> pending() const;
+  // Every batch in id order, bodies not loaded. Removes orphan .body files and
+  // interrupted writes. A .json that cannot be parsed is an error naming the
+  // file; one written by an older spanprof is an error whose hint says --reshape.
+  Result<std::vector<BatchInfo>> batches() const;
+  // The name batches() had while delivered batches were removed; shaping calls
+  // it to refuse writing into a non-empty outbox.
+  Result<std::vector<BatchInfo>> pending() const { return batches(); }
 
   Result<std::string> read_body(const BatchInfo& info) const;
 
-  // The server acknowledged the batch: remove it.
-  Result<void> acknowledge(const BatchInfo& info);
+  // The destination's ledger (empty, existed() false, when it has none). A
+  // damaged line or a first line naming another destination is an error.
+  Result<DeliveryLedger> ledger(const Destination& destination) const;
 
-  // Drops every pending batch (push --reshape).
+  // Drops every batch and every ledger (push --reshape).
   Result<void> clear();
 
  private:

@@ -16,6 +16,14 @@ std::unexpected<PushFailure> unusable(Error error) {
 
 void write_destination(JsonWriter& json, std::string_view key, const DestinationReport& d) {
   json.begin_object(key);
+  if (d.plan.configured()) {
+    json.field("destination", d.plan.destination);
+  } else {
+    json.null_field("destination");
+  }
+  json.field("new_destination", d.plan.new_destination);
+  json.field("delivered_earlier", d.plan.delivered_earlier);
+  json.field("pending", d.plan.pending);
   json.field("sent", d.sent);
   json.field("retried", d.retried);
   json.field("rejected", d.rejected);
@@ -24,6 +32,15 @@ void write_destination(JsonWriter& json, std::string_view key, const Destination
   json.field("samples", d.samples);
   json.field("spans", d.spans);
   json.field("bytes", d.bytes);
+  json.field("not_forwarded", d.not_forwarded);
+  json.field("paced_requests", d.paced_requests);
+  json.field("paced_ms", d.paced_ns / 1'000'000);
+  json.field("too_old", d.too_old);
+  if (d.stop_reason.empty()) {
+    json.null_field("stop_reason");
+  } else {
+    json.field("stop_reason", d.stop_reason);
+  }
   json.end_object();
 }
 
@@ -40,22 +57,29 @@ std::expected<PushOutcome, PushFailure> run_push(const std::string& dir,
   if (!prepared) return std::unexpected(PushFailure{PushFailureKind::kUsage, prepared.error()});
 
   PushOutcome outcome;
-  auto state = read_push_state(dir);
-  if (!state) return unusable(state.error());
   Outbox outbox(dir);
-  if (*state && !settings.reshape) {
-    auto pending = outbox.pending();
-    if (!pending) return unusable(pending.error());
-    const PushState& previous = **state;
+  // --reshape reads nothing an earlier push wrote: it also gets DIR out of an
+  // outbox or push.json another spanprof version left.
+  std::optional<PushState> previous;
+  if (!settings.reshape) {
+    auto state = read_push_state(dir);
+    if (!state) return unusable(state.error());
+    previous = std::move(*state);
+  }
+  if (previous) {
+    auto plan = plan_delivery(dir, prepared->delivery);
+    if (!plan) return unusable(plan.error());
     ResumedPush resumed;
-    resumed.pending = pending->size();
-    resumed.delivered = previous.batches >= pending->size() ? previous.batches - pending->size() : 0;
+    resumed.plan = std::move(*plan);
+    for (const DestinationPlan* d : {&resumed.plan.profiles, &resumed.plan.traces}) {
+      if (d->configured()) resumed.delivered += d->delivered_earlier;
+    }
+    resumed.pending = resumed.plan.pending();
     resumed.outbox = outbox.path();
     resumed.options_changed =
-        settings.shaping_given && previous.fingerprint != options_fingerprint(prepared->shape);
+        settings.shaping_given && previous->fingerprint != options_fingerprint(prepared->shape);
     if (observer.on_resumed) observer.on_resumed(resumed);
-    outcome.resumed = resumed;
-    if (pending->empty()) return outcome;
+    outcome.resumed = std::move(resumed);
   } else {
     if (auto ok = outbox.clear(); !ok) return unusable(ok.error());
     auto shaped = shape_capture(dir, prepared->shape);
@@ -78,7 +102,7 @@ Result<void> write_push_summary(const std::string& path, const DeliveryReport& r
                                 int exit_code) {
   JsonWriter json;
   json.begin_object();
-  json.field("schema", "spanprof.push-summary/1");
+  json.field("schema", "spanprof.push-summary/2");
   json.field("exit_code", exit_code);
   json.field("delivered", report.all_delivered());
   write_destination(json, "profiles", report.profiles);

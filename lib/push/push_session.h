@@ -18,18 +18,20 @@
 
 namespace spanprof::push {
 
-// An earlier push shaped DIR: this one sends what it left.
+// An earlier push shaped DIR: this one sends what each destination lacks.
 struct ResumedPush {
-  uint64_t delivered = 0;  // batches the earlier pushes got acknowledged
-  size_t pending = 0;
+  DeliveryPlan plan;       // per destination: delivered earlier, pending, new
+  uint64_t delivered = 0;  // batches the configured destinations acknowledged earlier
+  size_t pending = 0;      // batches this push sends (plan.pending())
   std::string outbox;
   bool options_changed = false;  // shaping options given that differ from the earlier ones
 };
 
 enum class PushStatus {
-  kDelivered,   // nothing left in the outbox
+  kDelivered,   // every configured destination has every batch of its class
   kIncomplete,  // some batches left, retriable: push DIR again
-  kRejected,    // a server refused a batch (4xx other than 408/429)
+  kRejected,    // a server refused a batch (4xx other than 408/429), or would (too old,
+                // over the burst, a 429 on several profiles): pushing again does not help
 };
 
 struct PushOutcome {
@@ -59,9 +61,13 @@ std::expected<PushOutcome, PushFailure> run_push(const std::string& dir,
                                                  const PushSettings& settings,
                                                  const PushObserver& observer = {});
 
-// The push summary (--summary-json), schema "spanprof.push-summary/1":
-// exit_code, delivered, and per destination sent/retried/rejected/left/
-// profiles/samples/spans/bytes. Written durably.
+// The push summary (--summary-json), schema "spanprof.push-summary/2":
+// exit_code, delivered, and per class ("profiles", "traces") its destination
+// (as DestinationPlan::destination: no user info, query or credentials; null
+// when not configured), new_destination, delivered_earlier, pending, sent,
+// retried, rejected, left, not_forwarded, profiles, samples, spans, bytes,
+// paced_requests, paced_ms, too_old and stop_reason (null when none).
+// Written durably.
 Result<void> write_push_summary(const std::string& path, const DeliveryReport& report,
                                 int exit_code);
 

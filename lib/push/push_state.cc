@@ -4,6 +4,8 @@
 
 #include <simdjson.h>
 
+#include <fmt/format.h>
+
 #include "capture/layout.h"
 #include "common/durable_file.h"
 #include "common/json_writer.h"
@@ -12,10 +14,13 @@ namespace spanprof::push {
 
 namespace {
 
+// 2: the outbox keeps delivered batches and per-destination ledgers (outbox.h).
+constexpr std::string_view kPushStateSchema = "spanprof.push/2";
+
 std::string state_json(const PushState& state) {
   JsonWriter json(JsonWriter::Style::kPretty);
   json.begin_object();
-  json.field("schema", "spanprof.push/1");
+  json.field("schema", kPushStateSchema);
   json.field("fingerprint", state.fingerprint);
   json.field("shaped_at_unix_ns", state.shaped_at_unix_ns);
   json.field("batches", state.batches);
@@ -44,6 +49,14 @@ Result<std::optional<PushState>> read_push_state(const std::string& dir) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (parser.parse(*text).get(doc)) return make_error("not valid JSON", path, hint);
+  std::string_view schema;
+  if (doc["schema"].get_string().get(schema) || schema != kPushStateSchema) {
+    return make_error(
+        fmt::format("written by another spanprof version (schema {}, this one reads {}): its "
+                    "outbox kept no per-destination delivery state",
+                    schema.empty() ? "missing" : std::string(schema), kPushStateSchema),
+        path, "push again with --reshape: it shapes DIR anew and sends it to the destinations given");
+  }
   PushState state;
   std::string_view fingerprint;
   if (doc["fingerprint"].get_string().get(fingerprint) ||

@@ -91,5 +91,26 @@ TEST(HttpClient, TlsIsVerifiedByDefault) {
   ASSERT_FALSE(response);
 }
 
+TEST(SplitUrl, NamesSchemeHostPortAndPathWithoutUserInfoOrQuery) {
+  auto parts = split_url("HTTPS://User:Pw@Pyro.Example:8443/a/b/?token=x#frag");
+  ASSERT_TRUE(parts) << parts.error().to_string();
+  EXPECT_EQ(parts->scheme, "https");
+  EXPECT_EQ(parts->host, "pyro.example");
+  EXPECT_EQ(parts->port, 8443);
+  EXPECT_EQ(parts->path, "/a/b");
+  EXPECT_EQ(parts->display(), "https://pyro.example:8443/a/b");
+
+  auto defaults = split_url("http://[::1]/");
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->host, "[::1]");
+  EXPECT_EQ(defaults->port, 80);
+  EXPECT_FALSE(defaults->port_given);
+  EXPECT_EQ(defaults->display(), "http://[::1]");
+
+  auto bad = split_url("http://exa mple:99999");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().to_string().find("exa mple"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace spanprof::push

@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
 
 #include "push/outbox.h"
 #include "scripted_http_server.h"
@@ -51,16 +54,56 @@ TEST_F(PushSessionTest, ShapesDeliversAndThenHasNothingLeft) {
   EXPECT_EQ(outcome->status, PushStatus::kDelivered);
   ASSERT_TRUE(outcome->shaped.has_value());
   EXPECT_FALSE(outcome->resumed.has_value());
-  EXPECT_EQ(outcome->delivery.profiles.sent, outcome->shaped->batches);
-  EXPECT_EQ(server_.received().size(), outcome->shaped->batches);
+  // Trace batches (shaped when the capture has spans) wait for a --traces-endpoint.
+  uint64_t sent = outcome->delivery.profiles.sent;
+  EXPECT_EQ(sent + outcome->delivery.traces.not_forwarded, outcome->shaped->batches);
+  EXPECT_EQ(server_.received().size(), sent);
 
   // Again: resumed, nothing pending, nothing sent.
   auto again = run_push(dir(), settings_);
   ASSERT_TRUE(again) << again.error().error.to_string();
   ASSERT_TRUE(again->resumed.has_value());
   EXPECT_EQ(again->resumed->pending, 0u);
-  EXPECT_EQ(again->resumed->delivered, outcome->shaped->batches);
-  EXPECT_EQ(server_.received().size(), outcome->shaped->batches);
+  EXPECT_EQ(again->resumed->delivered, sent);
+  EXPECT_EQ(again->resumed->plan.profiles.summary(),
+            fmt::format("profiles -> {}: 0 pending, {} delivered earlier", server_.url(), sent));
+  EXPECT_EQ(again->status, PushStatus::kDelivered);
+  EXPECT_EQ(server_.received().size(), sent);
+}
+
+TEST_F(PushSessionTest, AnotherServerGetsEverythingWithoutReshaping) {
+  auto first = run_push(dir(), settings_);
+  ASSERT_TRUE(first) << first.error().error.to_string();
+  uint64_t sent = first->delivery.profiles.sent;
+  ASSERT_GT(sent, 0u);
+
+  ScriptedHttpServer other;
+  settings_.server = other.url();
+  auto second = run_push(dir(), settings_);
+  ASSERT_TRUE(second) << second.error().error.to_string();
+  ASSERT_TRUE(second->resumed.has_value());
+  EXPECT_TRUE(second->resumed->plan.profiles.new_destination);
+  EXPECT_EQ(second->resumed->pending, sent);
+  EXPECT_EQ(second->status, PushStatus::kDelivered);
+  EXPECT_EQ(other.received().size(), sent);
+  EXPECT_EQ(server_.received().size(), sent);  // the first server got nothing again
+}
+
+TEST_F(PushSessionTest, APushJsonOfTheEarlierVersionNeedsReshape) {
+  ASSERT_TRUE(run_push(dir(), settings_));
+  std::ofstream(dir_.path() / "push.json", std::ios::trunc)
+      << R"({"schema":"spanprof.push/1","fingerprint":"x","shaped_at_unix_ns":1,"batches":1,"shift_ns":0})";
+  auto refused = run_push(dir(), settings_);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, PushFailureKind::kUnusableInput);
+  EXPECT_NE(refused.error().error.hint.find("--reshape"), std::string::npos)
+      << refused.error().error.to_string();
+
+  settings_.reshape = true;
+  auto reshaped = run_push(dir(), settings_);
+  ASSERT_TRUE(reshaped) << reshaped.error().error.to_string();
+  EXPECT_TRUE(reshaped->shaped.has_value());
+  EXPECT_EQ(reshaped->status, PushStatus::kDelivered);
 }
 
 TEST_F(PushSessionTest, AFailedDeliveryIsIncompleteAndResumesWithWhatIsLeft) {
@@ -128,7 +171,11 @@ TEST_F(PushSessionTest, TheSummaryIsWrittenWithTheExitCode) {
   std::string path = (dir_.path() / "push-summary.json").string();
   ASSERT_TRUE(write_push_summary(path, outcome->delivery, 0));
   std::string text = testing::read_file(path);
-  EXPECT_NE(text.find("\"schema\":\"spanprof.push-summary/1\",\"exit_code\":0,\"delivered\":true"),
+  EXPECT_NE(text.find("\"schema\":\"spanprof.push-summary/2\",\"exit_code\":0,\"delivered\":true"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\"profiles\":{\"destination\":\"" + server_.url() +
+                      "\",\"new_destination\":true,\"delivered_earlier\":0,"),
             std::string::npos)
       << text;
 }
