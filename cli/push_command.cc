@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/exit_codes.h"
+#include "cli/report_printer.h"
 
 namespace spanprof::cli {
 
@@ -21,9 +22,29 @@ std::string human_duration(int64_t ns) {
   return seconds(ns < 0 ? -ns : ns);
 }
 
-void print_shape(const push::ShapeReport& report, const char* who, bool quiet) {
-  for (const std::string& warning : report.warnings) {
-    fmt::print(stderr, "{}: warning: {}\n", who, warning);
+// "service_name=cart service_namespace=shop": a series as the server files it
+// (without __name__, the same for all).
+std::string series_name(const push::LabelList& labels) {
+  std::string out;
+  for (const auto& [name, value] : labels) {
+    if (name == "__name__") continue;
+    if (!out.empty()) out += ' ';
+    out += name + "=" + value;
+  }
+  return out;
+}
+
+void print_shape(const push::ShapeReport& report, const char* who, bool quiet, bool print_join) {
+  // The join's diagnostics as `spanprof join` prints them (span lines, notes,
+  // warnings); `spanprof run --push` has printed its own join already.
+  size_t skip = 0;
+  if (print_join && report.join) {
+    print_join_report(*report.join, quiet ? ReportDetail::kQuiet : ReportDetail::kSpanMatch,
+                      stdout, stderr);
+    skip = std::min(report.join_warnings, report.warnings.size());
+  }
+  for (size_t i = skip; i < report.warnings.size(); ++i) {
+    fmt::print(stderr, "{}: warning: {}\n", who, report.warnings[i]);
   }
   if (!quiet && !report.dropped_label_names.empty()) {
     fmt::print(stderr,
@@ -42,14 +63,29 @@ void print_shape(const push::ShapeReport& report, const char* who, bool quiet) {
                report.spans_marked);
   }
   fmt::print(": {} batches in the outbox\n", report.batches);
+  for (const push::SeriesReport& series : report.series) {
+    fmt::print("  series {}: {} profiles, {} samples\n", series_name(series.labels),
+               series.profiles, series.samples);
+  }
 }
 
 void print_destination(const push::DestinationReport& d) {
+  if (!d.plan.configured()) {
+    if (!d.note.empty()) fmt::print("  {}\n", d.note);
+    return;
+  }
   std::string what = d.spans > 0 || std::string_view(d.name) == "traces"
                          ? fmt::format("{} spans", d.spans)
                          : fmt::format("{} profiles, {} pprof samples", d.profiles, d.samples);
-  fmt::print("  {:<9} sent {} batches ({}, {} bytes), {} retries, {} rejected, {} left in the outbox\n",
-             d.name, d.sent, what, d.bytes, d.retried, d.rejected, d.left);
+  fmt::print("  {:<9} -> {}: sent {} batches ({}, {} bytes), {} retries, {} rejected, {} left in the outbox{}\n",
+             d.name, d.plan.destination, d.sent, what, d.bytes, d.retried, d.rejected, d.left,
+             d.plan.delivered_earlier > 0
+                 ? fmt::format(", {} delivered earlier", d.plan.delivered_earlier)
+                 : std::string());
+  if (d.paced_requests > 0) {
+    fmt::print("  {:<9}    paced to the tenant's rate: {} requests waited {:.1f} s in all\n", "",
+               d.paced_requests, static_cast<double>(d.paced_ns) / 1e9);
+  }
 }
 
 void print_resumed(const push::ResumedPush& resumed, const std::string& dir, const char* who,
@@ -61,9 +97,15 @@ void print_resumed(const push::ResumedPush& resumed, const std::string& dir, con
                who, dir);
   }
   if (quiet) return;
-  fmt::print("{} batches already delivered, {} pending in {}\n", resumed.delivered,
-             resumed.pending, resumed.outbox);
-  if (resumed.pending == 0) fmt::print("nothing to send (--reshape sends DIR again)\n");
+  fmt::print("resuming {}:\n", resumed.outbox);
+  for (const push::DestinationPlan* plan : {&resumed.plan.profiles, &resumed.plan.traces}) {
+    if (plan->batches == 0 && !plan->configured()) continue;
+    fmt::print("  {}\n", plan->summary());
+  }
+  if (resumed.pending == 0) {
+    fmt::print("nothing to send: every destination given has everything (another --server, "
+               "--tenant or --traces-endpoint gets all of it)\n");
+  }
   std::fflush(stdout);
 }
 
@@ -105,8 +147,9 @@ CLI::App* add_push_command(CLI::App& app, PushCommandOptions& options) {
 
 push::PushObserver push_observer(const std::string& dir, const PushFlags& flags, const char* who) {
   push::PushObserver observer;
-  observer.on_shaped = [who, quiet = flags.quiet](const push::ShapeReport& report) {
-    print_shape(report, who, quiet);
+  observer.on_shaped = [who, quiet = flags.quiet,
+                       print_join = flags.print_join](const push::ShapeReport& report) {
+    print_shape(report, who, quiet, print_join);
     std::fflush(stdout);
   };
   observer.on_resumed = [&dir, who, quiet = flags.quiet](const push::ResumedPush& resumed) {
@@ -136,9 +179,7 @@ int print_push_outcome(const std::expected<push::PushOutcome, push::PushFailure>
                                "what is left",
                                dir));
   print_destination(report.profiles);
-  if (report.traces.sent + report.traces.left > 0 || !flags.settings.traces_endpoint.empty()) {
-    print_destination(report.traces);
-  }
+  print_destination(report.traces);
   if (!flags.summary_json.empty()) {
     if (auto ok = push::write_push_summary(flags.summary_json, report, code); !ok) {
       fmt::print(stderr, "{}: warning: {}\n", who, ok.error().to_string());

@@ -15,6 +15,9 @@ struct PushFlags {
   push::PushSettings settings;
   std::string summary_json;  // --summary-json
   bool quiet = false;
+  // Print the join's span lines and warnings when shaping (push); run has
+  // printed its own join.
+  bool print_join = true;
   // The shaping options as registered, to tell whether the user gave any: a
   // resumed push without them sends what is pending without a note.
   std::vector<const CLI::Option*> shaping_options;

@@ -56,9 +56,8 @@ void add_join_flags(CLI::App& cmd, push::PushSettings& settings, const std::stri
       ->type_name("NS")
       ->group(group);
   cmd.add_option("--max-spans", settings.max_spans,
-                 "Spans kept from all span files together (0: no limit)")
+                 "Spans kept from all span files together (0: no limit; default 4194304)")
       ->type_name("N")
-      ->default_val(size_t{1} << 22)
       ->group(group);
   cmd.add_option("--kernel-symbols", settings.kernel_symbols,
                  "Symbolize kernel frames from /proc/kallsyms: auto, always, never")
@@ -109,9 +108,8 @@ void add_push_flags(CLI::App& cmd, PushFlags& flags, bool in_run) {
   if (!in_run) {
     cmd.add_option("--span-scope", flags.settings.span_scope,
                    "Which span labels a sample: root (the thread's local root span, as Grafana's "
-                   "integrations do) or innermost")
+                   "integrations do; the default) or innermost")
         ->type_name("root|innermost")
-        ->default_val("root")
         ->group(shaping);
   }
   if (!in_run) {

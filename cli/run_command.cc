@@ -150,6 +150,7 @@ int run_run_command(RunCommandOptions& options) {
   };
   session.join = !options.no_join;
   options.push.quiet = quiet;
+  options.push.print_join = false;  // run prints its own join
   const bool pushing = !options.push.settings.server.empty();
   if (pushing) {
     options.push.settings.shaping_given = shaping_given(options.push);

@@ -174,15 +174,15 @@ std::string options_fingerprint(const ShapeOptions& options) {
   std::string text = fmt::format(
       "protocol={};service={};span_name={};trace_id={};host={};scope={};shift={};max_age={};"
       "future={};window={};samples={};profile_bytes={};traces_request_bytes={};kernel={};"
-      "kernel_frames={};clock_offset={};buildid={};perf_maps={};tid_attr={}",
+      "kernel_frames={};clock_offset={};buildid={};perf_maps={};tid_attr={};given={}",
       static_cast<int>(options.protocol), options.service_name, options.span_name_label,
-      options.trace_id_label, options.host_label, static_cast<int>(options.span_scope),
+      options.trace_id_label, options.host_label, options.join.matching.span_scope.value_or(""),
       options.shift_to_now, options.max_age_ns, options.max_future_ns, options.limits.window_ns,
       options.limits.max_samples, options.limits.max_profile_bytes,
       options.limits.max_traces_request_bytes, static_cast<int>(options.join.kernel_symbols),
       options.join.include_kernel_frames, options.join.clock_offset_ns,
       options.join.symbolizer.build_id_cache_dir, options.join.symbolizer.perf_map_dir,
-      options.join.span_reader.tid_attribute);
+      options.join.span_reader.tid_attribute, options.join.matching.as_flags());
   for (const auto& [name, value] : options.labels) text += ";label=" + name + "=" + value;
   // FNV-1a, 64 bits: a change detector, not a security measure.
   uint64_t hash = 1469598103934665603ull;
@@ -229,8 +229,9 @@ Result<ShapeReport> shape_capture(const std::string& dir, const ShapeOptions& op
                       outbox.path(), "send them with `spanprof push DIR`, or drop them with --reshape");
   }
 
+  // The span-matching options given to push, else those the capture's last
+  // join recorded (join_options_for says which in a note).
   join::JoinOptions join = join::join_options_for(*capture, options.join);
-  join.span_scope = options.span_scope;
   join.output_path.clear();
   join.summary_path.clear();
   join.write_profile = false;

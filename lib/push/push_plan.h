@@ -71,7 +71,6 @@ struct ShapeOptions {
   // --host-label: series label hostname = perf.data's HEADER_HOSTNAME, so the
   // hosts of a fleet never share a series (and lose profiles of equal start).
   bool host_label = false;
-  attribute::SpanScope span_scope = attribute::SpanScope::kRoot;  // --span-scope
   bool shift_to_now = false;    // --shift-to-now
   int64_t now_unix_ns = 0;      // 0: read CLOCK_REALTIME (tests set it)
   int64_t max_age_ns = 3600'000'000'000;  // --max-age (server's limit)

@@ -30,7 +30,8 @@ Result<ShapeOptions> shape_options(const PushSettings& settings) {
   } else {
     return make_error(fmt::format("--protocol is push or ingest, not \"{}\"", settings.protocol));
   }
-  if (settings.span_scope != "root" && settings.span_scope != "innermost") {
+  if (!settings.span_scope.empty() && settings.span_scope != "root" &&
+      settings.span_scope != "innermost") {
     return make_error(
         fmt::format("--span-scope is root or innermost, not \"{}\"", settings.span_scope));
   }
@@ -44,19 +45,26 @@ Result<ShapeOptions> shape_options(const PushSettings& settings) {
     shape.labels.emplace_back(label.substr(0, eq), label.substr(eq + 1));
   }
   shape.span_name_label = !settings.no_span_name;
-  shape.span_scope = settings.span_scope == "innermost" ? attribute::SpanScope::kInnermost
-                                                        : attribute::SpanScope::kRoot;
   shape.shift_to_now = settings.shift_to_now;
   if (settings.max_age_s <= 0) return make_error("--max-age must be a positive number of seconds");
   shape.max_age_ns = settings.max_age_s * 1'000'000'000;
   if (auto ok = check_shape_options(shape); !ok) return std::unexpected(ok.error());
-  shape.join.span_scope = shape.span_scope;
   shape.join.include_kernel_frames = !settings.no_kernel;
-  shape.join.span_files = settings.span_files;
-  shape.join.activation_files = settings.activation_files;
-  shape.join.span_reader.tid_attribute = settings.tid_attribute;
-  shape.join.span_reader.max_spans = settings.max_spans;
-  shape.join.clock_offset_ns = settings.clock_offset_ns;
+  // Span matching as `spanprof join` takes it; what is not given comes from the
+  // capture's last join (join_options_for).
+  capture::RecordedJoin& matching = shape.join.matching;
+  matching.tid_attribute = settings.tid_attribute;
+  matching.clock_offset_ns = settings.clock_offset_ns;
+  matching.max_spans = settings.max_spans;
+  matching.span_files = settings.span_files;
+  matching.activation_files = settings.activation_files;
+  if (!settings.span_scope.empty()) matching.span_scope = settings.span_scope;
+  shape.trace_id_label = !settings.no_trace_id_label;
+  shape.host_label = settings.host_label;
+  if (settings.max_request_bytes < 4096) {
+    return make_error("--max-request-bytes is at least 4096 (one profile's uncompressed bytes)");
+  }
+  shape.limits.max_profile_bytes = static_cast<size_t>(settings.max_request_bytes);
   if (settings.kernel_symbols == "always") {
     shape.join.kernel_symbols = join::KernelSymbols::kAlways;
   } else if (settings.kernel_symbols == "never") {
@@ -87,7 +95,20 @@ Result<DeliveryOptions> delivery_options(const PushSettings& settings) {
   if (!(settings.max_retry_time_s >= 0) || settings.max_retry_time_s > 86400) {
     return make_error("--max-retry-time takes seconds, 0 to 86400");
   }
+  if (!(settings.rate_limit_bytes_per_s >= 0) || settings.rate_limit_bytes_per_s > 1e12) {
+    return make_error("--rate-limit takes bytes per second, 0 (no pacing) or more");
+  }
+  if (settings.rate_limit_bytes_per_s > 0 && settings.burst_bytes < settings.max_request_bytes) {
+    return make_error(fmt::format(
+        "--burst {} is below --max-request-bytes {}: a profile that size could never pass the "
+        "tenant's bucket (raise --burst to the server's ingestion burst, or lower "
+        "--max-request-bytes)",
+        settings.burst_bytes, settings.max_request_bytes));
+  }
   DeliveryOptions delivery;
+  delivery.rate_bytes_per_s = static_cast<uint64_t>(std::llround(settings.rate_limit_bytes_per_s));
+  delivery.burst_bytes = settings.burst_bytes;
+  delivery.max_age_ns = settings.max_age_s * 1'000'000'000;
   delivery.http.connect_timeout_ms = std::llround(settings.connect_timeout_s * 1000);
   delivery.http.timeout_ms = std::llround(settings.timeout_s * 1000);
   delivery.http.cacert = settings.cacert;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,7 @@ struct PushSettings {
   std::string service_name;
   std::vector<std::string> labels;  // k=v
   bool no_span_name = false;
-  std::string span_scope = "root";
+  std::string span_scope;  // "" = not given: the recorded join's, else root
   std::string traces_endpoint;
   bool shift_to_now = false;
   int64_t max_age_s = 3600;
@@ -41,9 +42,10 @@ struct PushSettings {
   // takes them (push only: run's push joins the capture as run's join does).
   std::vector<std::string> span_files;        // --spans
   std::vector<std::string> activation_files;  // --activations
-  std::string tid_attribute;                  // --tid-attribute
-  int64_t clock_offset_ns = 0;                // --clock-offset
-  size_t max_spans = size_t{1} << 22;         // --max-spans
+  // Not given: those the capture's last `spanprof join DIR` recorded (capture.json).
+  std::optional<std::string> tid_attribute;   // --tid-attribute
+  std::optional<int64_t> clock_offset_ns;     // --clock-offset
+  std::optional<uint64_t> max_spans;          // --max-spans
   std::string kernel_symbols = "auto";        // --kernel-symbols auto|always|never
   std::string perf_map_dir = "/tmp";          // --perf-map-dir
   bool debuginfod = false;                    // --debuginfod

@@ -1,6 +1,7 @@
 """Shared by the `spanprof push` end-to-end tests: a copy of the committed
 demo capture, running spanprof, and what DIR/outbox holds."""
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -41,17 +42,46 @@ def push_argv(spanprof, capture, server_url, *extra, traces=True):
     return argv + list(extra)
 
 
-def outbox_digests(capture):
-    """sha256 of every pending batch body (a batch is pending while its .json exists)."""
+def _batches(outbox):
+    """{batch id: (class, sha256 of its body)} of every batch in DIR/outbox."""
+    batches = {}
+    for name in sorted(os.listdir(outbox)):
+        if name.endswith(".json"):
+            with open(os.path.join(outbox, name)) as f:
+                kind = json.load(f)["kind"]
+            with open(os.path.join(outbox, name[:-5] + ".body"), "rb") as body:
+                digest = hashlib.sha256(body.read()).hexdigest()
+            batches[name[:-5]] = ("traces" if kind == "otlp-traces" else "profiles", digest)
+    return batches
+
+
+def _delivered(outbox, server_url):
+    """{(class, batch id)} the ledgers of destinations on server_url acknowledged.
+
+    A ledger (outbox/delivered-*.log) starts with
+    `# spanprof.delivered/1 CLASS DESTINATION tenant=T`, then one batch id a line."""
+    done = set()
+    for name in os.listdir(outbox):
+        if not (name.startswith("delivered-") and name.endswith(".log")):
+            continue
+        with open(os.path.join(outbox, name)) as f:
+            lines = f.read().split("\n")
+        header = lines[0].split(" ")
+        if len(header) < 4 or not header[3].startswith(server_url.rstrip("/")):
+            continue
+        done.update((header[2], line) for line in lines[1:] if line)
+    return done
+
+
+def outbox_digests(capture, server_url=None):
+    """sha256 of the batches still pending for server_url (its profiles and, at
+    server_url/..., its traces endpoint); all batches when server_url is None."""
     outbox = os.path.join(capture, "outbox")
     if not os.path.isdir(outbox):
         return []
-    digests = []
-    for name in sorted(os.listdir(outbox)):
-        if name.endswith(".json"):
-            with open(os.path.join(outbox, name[:-5] + ".body"), "rb") as body:
-                digests.append(hashlib.sha256(body.read()).hexdigest())
-    return sorted(digests)
+    batches = _batches(outbox)
+    done = _delivered(outbox, server_url) if server_url else set()
+    return sorted(digest for id_, (cls, digest) in batches.items() if (cls, id_) not in done)
 
 
 def free_port_url():

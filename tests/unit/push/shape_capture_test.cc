@@ -277,7 +277,7 @@ TEST_F(ShapeCaptureTest, TinyLimitsSplitByTimeWithoutLosingSamples) {
 }
 
 TEST_F(ShapeCaptureTest, InnermostScopeMarksInnerSpans) {
-  options_.span_scope = attribute::SpanScope::kInnermost;
+  options_.join.matching.span_scope = "innermost";
   options_.span_name_label = false;
   auto report = shape_capture(dir(), options_);
   ASSERT_TRUE(report) << report.error().to_string();
@@ -489,7 +489,7 @@ TEST_F(ShapeCaptureTest, EachServiceOfTheSpansGetsItsOwnSeries) {
                  R"({"key":"service.namespace","value":{"stringValue":"ns2"}})");
   write_file(dir_.path() / "spans.jsonl", first + "\n" + second + "\n");
   // Innermost scope: a sample's span_id is the span whose resource names its service.
-  options_.span_scope = attribute::SpanScope::kInnermost;
+  options_.join.matching.span_scope = "innermost";
   auto report = shape_capture(dir(), options_);
   ASSERT_TRUE(report) << report.error().to_string();
 
