@@ -97,6 +97,8 @@ class Binaries:
                 table += self._read_symbols(debug)
             symbols[os.path.basename(path)] = table
         demangled = demangle_all({name for table in symbols.values() for _, name in table})
+        self.defined = {binary: {demangled[name] for _, name in table}
+                        for binary, table in symbols.items()}
         for binary, table in symbols.items():
             by_address = collections.defaultdict(set)
             addresses = collections.defaultdict(set)
@@ -119,6 +121,14 @@ class Binaries:
         return table
 
     def canonical(self, binary, name):
+        # A PLT stub of an imported function: spanprof names it NAME@plt, as
+        # perf does, but perf sometimes reports such a sample under the bare
+        # imported NAME (seen live on python3.11's memcpy stub). A binary that
+        # does not define NAME can only mean its stub by either name.
+        base = name[:-4] if name.endswith("@plt") else name
+        if binary in self.defined and (binary, base) not in self.alias and \
+                base not in self.defined[binary]:
+            name = base + "@plt"
         return self.alias.get((binary, name), name)
 
 
