@@ -65,7 +65,8 @@ std::string sanitize_ingest_value(std::string_view value) {
   return out;
 }
 
-std::string ingest_path_and_query(const LabelList& series, int64_t from_ns, int64_t until_ns) {
+std::string ingest_path_and_query(const std::vector<std::pair<std::string, std::string>>& series,
+                                  int64_t from_ns, int64_t until_ns) {
   std::string service;
   std::string labels;
   for (const auto& [name, value] : series) {

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include "push/series_labels.h"
+#include <utility>
+#include <vector>
 
 namespace spanprof::push {
 
@@ -28,6 +28,7 @@ std::string sanitize_ingest_value(std::string_view value);
 
 // series: as series_labels() returns it (__name__ is left out: the server
 // derives it from the profile's sample types; service_name is the app name).
-std::string ingest_path_and_query(const LabelList& series, int64_t from_ns, int64_t until_ns);
+std::string ingest_path_and_query(const std::vector<std::pair<std::string, std::string>>& series,
+                                  int64_t from_ns, int64_t until_ns);
 
 }  // namespace spanprof::push

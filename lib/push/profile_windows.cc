@@ -1,18 +1,16 @@
 #include "push/profile_windows.h"
 
 #include <algorithm>
-#include <span>
-#include <unordered_set>
 
 #include <fmt/format.h>
 
 #include "pprof.pb.h"
+#include "push/profile_cutter.h"
 
 namespace spanprof::push {
 
 namespace {
 
-constexpr size_t kLabelWords = 3;  // span_id, trace_id, span_name
 // TASK_COMM_LEN is 16: a thread name holds at most 15 bytes of the executable's.
 constexpr size_t kCommLength = 15;
 
@@ -52,121 +50,6 @@ struct ProfileWindows::Template {
   pprof::Profile profile;
 };
 
-// Builds one profile from the template and a set of (key, count, weight),
-// copying only the locations, functions, mappings and strings they use.
-class ProfileWindows::Cutter {
- public:
-  struct Entry {
-    const std::vector<uint64_t>* key;
-    int64_t count;
-    int64_t weight;
-  };
-
-  Cutter(const pprof::Profile& full, const std::vector<std::string>& label_strings)
-      : full_(full), label_strings_(label_strings) {
-    for (int i = 0; i < full.location_size(); ++i) location_index_[full.location(i).id()] = i;
-    for (int i = 0; i < full.function_size(); ++i) function_index_[full.function(i).id()] = i;
-    for (int i = 0; i < full.mapping_size(); ++i) mapping_index_[full.mapping(i).id()] = i;
-  }
-
-  pprof::Profile cut(std::span<const Entry> entries, int64_t start_ns, int64_t duration_ns) {
-    strings_.clear();
-    string_ids_.clear();
-    add_string("");
-    pprof::Profile out;
-    for (const auto& type : full_.sample_type()) {
-      auto* vt = out.add_sample_type();
-      vt->set_type(full_string(type.type()));
-      vt->set_unit(full_string(type.unit()));
-    }
-    out.mutable_period_type()->set_type(full_string(full_.period_type().type()));
-    out.mutable_period_type()->set_unit(full_string(full_.period_type().unit()));
-    out.set_period(full_.period());
-    out.set_time_nanos(start_ns);
-    out.set_duration_nanos(duration_ns);
-    for (int64_t comment : full_.comment()) out.add_comment(full_string(comment));
-
-    std::unordered_set<uint64_t> locations, functions;
-    const int64_t label_keys[kLabelWords] = {add_string("span_id"), add_string("trace_id"),
-                                             add_string("span_name")};
-    for (const Entry& entry : entries) {
-      const std::vector<uint64_t>& key = *entry.key;
-      auto* sample = out.add_sample();
-      size_t n = key[0];
-      for (size_t i = 1; i <= n; ++i) {
-        sample->add_location_id(key[i]);
-        locations.insert(key[i]);
-      }
-      for (size_t i = 0; i < kLabelWords; ++i) {
-        uint64_t value = key[1 + n + i];
-        if (value == 0) continue;
-        auto* label = sample->add_label();
-        label->set_key(label_keys[i]);
-        label->set_str(add_string(label_strings_[value]));
-      }
-      sample->add_value(entry.count);
-      sample->add_value(entry.weight);
-    }
-    // Locations in id order, so the output does not depend on hashing.
-    std::map<uint64_t, bool> mappings;  // id -> every location there has a line
-    std::vector<uint64_t> sorted(locations.begin(), locations.end());
-    std::sort(sorted.begin(), sorted.end());
-    for (uint64_t id : sorted) {
-      auto it = location_index_.find(id);
-      if (it == location_index_.end()) continue;
-      auto* location = out.add_location();
-      *location = full_.location(it->second);
-      if (location->mapping_id() != 0) {
-        auto [m, inserted] = mappings.try_emplace(location->mapping_id(), true);
-        if (location->line_size() == 0) m->second = false;
-      }
-      for (const auto& line : location->line()) functions.insert(line.function_id());
-    }
-    sorted.assign(functions.begin(), functions.end());
-    std::sort(sorted.begin(), sorted.end());
-    for (uint64_t id : sorted) {
-      auto it = function_index_.find(id);
-      if (it == function_index_.end()) continue;
-      const auto& from = full_.function(it->second);
-      auto* function = out.add_function();
-      function->set_id(from.id());
-      function->set_name(full_string(from.name()));
-      function->set_system_name(full_string(from.system_name()));
-      function->set_filename(full_string(from.filename()));
-      function->set_start_line(from.start_line());
-    }
-    for (const auto& [id, all_have_lines] : mappings) {
-      auto it = mapping_index_.find(id);
-      if (it == mapping_index_.end()) continue;
-      auto* mapping = out.add_mapping();
-      *mapping = full_.mapping(it->second);
-      mapping->set_filename(full_string(mapping->filename()));
-      mapping->set_build_id(full_string(mapping->build_id()));
-      // The server clears the addresses of a has_functions mapping: its
-      // unsymbolized frames would show empty.
-      if (!all_have_lines) mapping->set_has_functions(false);
-    }
-    for (const std::string& s : strings_) out.add_string_table(s);
-    return out;
-  }
-
- private:
-  int64_t add_string(const std::string& s) {
-    auto [it, inserted] = string_ids_.try_emplace(s, static_cast<int64_t>(strings_.size()));
-    if (inserted) strings_.push_back(s);
-    return it->second;
-  }
-  int64_t full_string(int64_t index) {
-    if (index <= 0 || index >= full_.string_table_size()) return add_string("");
-    return add_string(full_.string_table(static_cast<int>(index)));
-  }
-
-  const pprof::Profile& full_;
-  const std::vector<std::string>& label_strings_;
-  std::unordered_map<uint64_t, int> location_index_, function_index_, mapping_index_;
-  std::vector<std::string> strings_;
-  std::unordered_map<std::string, int64_t> string_ids_;
-};
 
 ProfileWindows::ProfileWindows(const WindowOptions& options) : options_(options) {
   options_.window_ns = std::max<int64_t>(options_.window_ns, 1);
@@ -345,7 +228,7 @@ uint64_t ProfileWindows::series_samples(size_t index) const {
   return total;
 }
 
-Result<void> ProfileWindows::cut_range(Cutter& cutter, const std::vector<Event>& events,
+Result<void> ProfileWindows::cut_range(ProfileCutter& cutter, const std::vector<Event>& events,
                                        size_t begin, size_t end, int64_t start_ns,
                                        int64_t end_ns, int64_t shift_ns,
                                        const ProfileLimits& limits,
@@ -366,7 +249,7 @@ Result<void> ProfileWindows::cut_range(Cutter& cutter, const std::vector<Event>&
   size_t bytes = 0;
   std::string serialized;
   if (order.size() <= limits.max_samples) {
-    std::vector<Cutter::Entry> entries;
+    std::vector<ProfileCutter::Entry> entries;
     entries.reserve(order.size());
     for (uint32_t key : order) entries.push_back({keys_[key], merged[key].first, merged[key].second});
     pprof::Profile profile = cutter.cut(entries, start_ns + shift_ns, end_ns - start_ns);
@@ -463,7 +346,7 @@ Result<std::vector<WindowedProfile>> ProfileWindows::build(size_t index, int64_t
   }
   const std::vector<Event>& events = *sorted;
 
-  Cutter cutter(template_->profile, strings_);
+  ProfileCutter cutter(template_->profile, strings_);
   std::vector<WindowedProfile> out;
   for (size_t begin = 0; begin < events.size();) {
     int64_t window = floor_to_multiple(events[begin].time, options_.window_ns);

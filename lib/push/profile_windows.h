@@ -41,6 +41,8 @@
 
 namespace spanprof::push {
 
+class ProfileCutter;
+
 // Pyroscope's default max-label-value-length (pkg/validation/limits.go).
 inline constexpr size_t kMaxLabelValueBytes = 2048;
 
@@ -140,13 +142,12 @@ class ProfileWindows final : public join::SampleSink {
     size_t operator()(const std::vector<uint64_t>& key) const;
   };
   struct Template;
-  class Cutter;
 
   uint32_t intern(std::string_view text);
   uint32_t group_of(const std::string* service, const std::string* service_namespace,
                     uint32_t pid);
   ServiceKey resolve(const Group& group, const ServiceNaming& naming) const;
-  Result<void> cut_range(Cutter& cutter, const std::vector<Event>& events, size_t begin,
+  Result<void> cut_range(ProfileCutter& cutter, const std::vector<Event>& events, size_t begin,
                          size_t end, int64_t start_ns, int64_t end_ns, int64_t shift_ns,
                          const ProfileLimits& limits, std::vector<WindowedProfile>& out) const;
 

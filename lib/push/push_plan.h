@@ -118,15 +118,6 @@ Result<void> check_shape_options(const ShapeOptions& options);
 // a capture without a host name, the samples of one instant over a limit.
 Result<ShapeReport> shape_capture(const std::string& dir, const ShapeOptions& options);
 
-// DIR/push.json (or capture.json's "push" key), when a previous push shaped DIR.
-struct PushState {
-  std::string fingerprint;
-  int64_t shaped_at_unix_ns = 0;
-  uint64_t batches = 0;
-  int64_t shift_ns = 0;
-};
-Result<std::optional<PushState>> read_push_state(const std::string& dir);
-
 // A stable hash of every option that changes what is shaped (hex string).
 std::string options_fingerprint(const ShapeOptions& options);
 

@@ -5,6 +5,7 @@
 #include "common/durable_file.h"
 #include "common/json_writer.h"
 #include "push/outbox.h"
+#include "push/push_state.h"
 
 namespace spanprof::push {
 

@@ -2,17 +2,27 @@
 // sends each destination what it lacks instead of shaping again: DIR/push.json,
 // schema spanprof.push/2 (the shift is also recorded under capture.json's
 // "push" key, by lib/capture). Neither ever holds a URL or a credential:
-// shaping never sees them. read_push_state (declared in push_plan.h) refuses
-// another version's file with a hint naming --reshape.
+// shaping never sees them. read_push_state refuses another version's file
+// with a hint naming --reshape.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/result.h"
-#include "push/push_plan.h"
 
 namespace spanprof::push {
+
+struct PushState {
+  std::string fingerprint;  // options_fingerprint() of the shaping options
+  int64_t shaped_at_unix_ns = 0;
+  uint64_t batches = 0;
+  int64_t shift_ns = 0;
+};
+
+// DIR/push.json, when a previous push shaped DIR.
+Result<std::optional<PushState>> read_push_state(const std::string& dir);
 
 Result<void> write_push_state(const std::string& dir, const PushState& state);
 

@@ -13,6 +13,7 @@
 
 #include "otlp_trace.pb.h"
 #include "push/outbox.h"
+#include "push/push_state.h"
 #include "pyroscope_push.pb.h"
 #include "shape_test_util.h"
 

@@ -1,0 +1,110 @@
+#include "push/profile_cutter.h"
+
+#include <algorithm>
+#include <map>
+#include <unordered_set>
+
+namespace spanprof::push {
+
+ProfileCutter::ProfileCutter(const pprof::Profile& full,
+                             const std::vector<std::string>& label_strings)
+    : full_(full), label_strings_(label_strings) {
+  for (int i = 0; i < full.location_size(); ++i) location_index_[full.location(i).id()] = i;
+  for (int i = 0; i < full.function_size(); ++i) function_index_[full.function(i).id()] = i;
+  for (int i = 0; i < full.mapping_size(); ++i) mapping_index_[full.mapping(i).id()] = i;
+}
+
+pprof::Profile ProfileCutter::cut(std::span<const Entry> entries, int64_t start_ns,
+                                  int64_t duration_ns) {
+  strings_.clear();
+  string_ids_.clear();
+  add_string("");
+  pprof::Profile out;
+  for (const auto& type : full_.sample_type()) {
+    auto* vt = out.add_sample_type();
+    vt->set_type(full_string(type.type()));
+    vt->set_unit(full_string(type.unit()));
+  }
+  out.mutable_period_type()->set_type(full_string(full_.period_type().type()));
+  out.mutable_period_type()->set_unit(full_string(full_.period_type().unit()));
+  out.set_period(full_.period());
+  out.set_time_nanos(start_ns);
+  out.set_duration_nanos(duration_ns);
+  for (int64_t comment : full_.comment()) out.add_comment(full_string(comment));
+
+  std::unordered_set<uint64_t> locations, functions;
+  const int64_t label_keys[kLabelWords] = {add_string("span_id"), add_string("trace_id"),
+                                           add_string("span_name")};
+  for (const Entry& entry : entries) {
+    const std::vector<uint64_t>& key = *entry.key;
+    auto* sample = out.add_sample();
+    size_t n = key[0];
+    for (size_t i = 1; i <= n; ++i) {
+      sample->add_location_id(key[i]);
+      locations.insert(key[i]);
+    }
+    for (size_t i = 0; i < kLabelWords; ++i) {
+      uint64_t value = key[1 + n + i];
+      if (value == 0) continue;
+      auto* label = sample->add_label();
+      label->set_key(label_keys[i]);
+      label->set_str(add_string(label_strings_[value]));
+    }
+    sample->add_value(entry.count);
+    sample->add_value(entry.weight);
+  }
+  // Locations in id order, so the output does not depend on hashing.
+  std::map<uint64_t, bool> mappings;  // id -> every location there has a line
+  std::vector<uint64_t> sorted(locations.begin(), locations.end());
+  std::sort(sorted.begin(), sorted.end());
+  for (uint64_t id : sorted) {
+    auto it = location_index_.find(id);
+    if (it == location_index_.end()) continue;
+    auto* location = out.add_location();
+    *location = full_.location(it->second);
+    if (location->mapping_id() != 0) {
+      auto [m, inserted] = mappings.try_emplace(location->mapping_id(), true);
+      if (location->line_size() == 0) m->second = false;
+    }
+    for (const auto& line : location->line()) functions.insert(line.function_id());
+  }
+  sorted.assign(functions.begin(), functions.end());
+  std::sort(sorted.begin(), sorted.end());
+  for (uint64_t id : sorted) {
+    auto it = function_index_.find(id);
+    if (it == function_index_.end()) continue;
+    const auto& from = full_.function(it->second);
+    auto* function = out.add_function();
+    function->set_id(from.id());
+    function->set_name(full_string(from.name()));
+    function->set_system_name(full_string(from.system_name()));
+    function->set_filename(full_string(from.filename()));
+    function->set_start_line(from.start_line());
+  }
+  for (const auto& [id, all_have_lines] : mappings) {
+    auto it = mapping_index_.find(id);
+    if (it == mapping_index_.end()) continue;
+    auto* mapping = out.add_mapping();
+    *mapping = full_.mapping(it->second);
+    mapping->set_filename(full_string(mapping->filename()));
+    mapping->set_build_id(full_string(mapping->build_id()));
+    // The server clears the addresses of a has_functions mapping: its
+    // unsymbolized frames would show empty.
+    if (!all_have_lines) mapping->set_has_functions(false);
+  }
+  for (const std::string& s : strings_) out.add_string_table(s);
+  return out;
+}
+
+int64_t ProfileCutter::add_string(const std::string& s) {
+  auto [it, inserted] = string_ids_.try_emplace(s, static_cast<int64_t>(strings_.size()));
+  if (inserted) strings_.push_back(s);
+  return it->second;
+}
+
+int64_t ProfileCutter::full_string(int64_t index) {
+  if (index <= 0 || index >= full_.string_table_size()) return add_string("");
+  return add_string(full_.string_table(static_cast<int>(index)));
+}
+
+}  // namespace spanprof::push

@@ -1,0 +1,49 @@
+// One pprof profile cut from the join's whole profile: the samples given, and
+// only the locations, functions, mappings and strings they use.
+//
+// Takes: the join's profile (the template) and the sample label strings; per
+// cut, entries of (key, count, weight) where a key is
+//   [location count n, location ids..., span_id, trace_id, span_name]
+// and the last kLabelWords words index label_strings (0 = no such label).
+// Gives: the profile with time_nanos/duration_nanos set, the label keys
+// span_id, trace_id and span_name, and has_functions kept only on mappings
+// whose every location in it has a line (Pyroscope clears the addresses of a
+// has_functions mapping, so unsymbolized frames would show empty).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "pprof.pb.h"
+
+namespace spanprof::push {
+
+inline constexpr size_t kLabelWords = 3;  // span_id, trace_id, span_name
+
+class ProfileCutter {
+ public:
+  struct Entry {
+    const std::vector<uint64_t>* key;
+    int64_t count;
+    int64_t weight;
+  };
+
+  ProfileCutter(const pprof::Profile& full, const std::vector<std::string>& label_strings);
+
+  pprof::Profile cut(std::span<const Entry> entries, int64_t start_ns, int64_t duration_ns);
+
+ private:
+  int64_t add_string(const std::string& s);
+  int64_t full_string(int64_t index);
+
+  const pprof::Profile& full_;
+  const std::vector<std::string>& label_strings_;
+  std::unordered_map<uint64_t, int> location_index_, function_index_, mapping_index_;
+  std::vector<std::string> strings_;
+  std::unordered_map<std::string, int64_t> string_ids_;
+};
+
+}  // namespace spanprof::push
