@@ -108,6 +108,20 @@ MatchDiagnosis diagnose_matching(const spans::SpanSet& set, const SpanTree& tree
   }
   diagnosis.span_processes = processes.size();
   diagnosis.smallest_sampled_pid = sampled.smallest_pid().value_or(0);
+  auto range = sampled.time_range();
+  if (range && first_start <= last_end) {
+    // A span [start, end) holds samples at start <= t < end.
+    if (last_end <= range->first) diagnosis.spans_end_before_samples_ns = range->first - last_end;
+    if (first_start > range->second) {
+      diagnosis.spans_start_after_samples_ns = first_start - range->second;
+    }
+  }
+  // Spans that lie wholly before or after the samples are from another run (or
+  // a skewed clock): that alone explains why none matched, and any id they
+  // share with the capture, or not, says nothing. No id-based cause is given.
+  if (diagnosis.spans_end_before_samples_ns > 0 || diagnosis.spans_start_after_samples_ns > 0) {
+    return diagnosis;
+  }
   for (const auto& [pid, process] : processes) {
     if (process.matched) continue;
     UnmatchedProcess unmatched = judge(pid, process, sampled);
@@ -118,14 +132,6 @@ MatchDiagnosis diagnose_matching(const spans::SpanSet& set, const SpanTree& tree
       case UnmatchedCause::kNotInCapture: ++diagnosis.processes_not_in_capture; break;
     }
     diagnosis.unmatched.push_back(unmatched);
-  }
-  auto range = sampled.time_range();
-  if (range && first_start <= last_end) {
-    // A span [start, end) holds samples at start <= t < end.
-    if (last_end <= range->first) diagnosis.spans_end_before_samples_ns = range->first - last_end;
-    if (first_start > range->second) {
-      diagnosis.spans_start_after_samples_ns = first_start - range->second;
-    }
   }
   return diagnosis;
 }

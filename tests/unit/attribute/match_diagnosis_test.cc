@@ -139,6 +139,19 @@ TEST(MatchDiagnosis, DisjointTimesSayByHowMuchAndWhichIsEarlier) {
   EXPECT_EQ(overlapping.diagnose_matching().spans_end_before_samples_ns, 0);
 }
 
+TEST(MatchDiagnosis, SpansOfAnotherRunAreNotBlamedOnTheirIds) {
+  // Spans from an earlier run: smaller pids than the capture's, hours before.
+  // Their ids look namespaced, but the times alone say why nothing matched.
+  SpanAttribution attribution =
+      joined({{21665, 21666, 7, 1000}, {21665, 21667, 2000, 3000}},
+             {{31800, 31801, 5'000'000}, {31800, 31802, 6'000'000}});
+  MatchDiagnosis diagnosis = attribution.diagnose_matching();
+  EXPECT_GT(diagnosis.spans_end_before_samples_ns, 0);
+  EXPECT_TRUE(diagnosis.unmatched.empty());
+  EXPECT_EQ(diagnosis.processes_namespaced, 0u);
+  EXPECT_EQ(diagnosis.processes_not_in_capture, 0u);
+}
+
 TEST(MatchDiagnosis, PlacedByThreadIdCountsOnlySpansWhoseTidWasSampledInTheirProcess) {
   std::vector<SpanSpec> spans = {{100, std::nullopt, 7, 1007, 55}, {100, std::nullopt, 7, 1007, 66}};
   SpanAttribution no_sample = joined(spans, {{100, 101, 10}, {200, 55, 10}});
