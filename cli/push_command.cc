@@ -37,12 +37,12 @@ std::string series_name(const push::LabelList& labels) {
 void print_shape(const push::ShapeReport& report, const char* who, bool quiet, bool print_join) {
   // The join's diagnostics as `spanprof join` prints them (span lines, notes,
   // warnings); `spanprof run --push` has printed its own join already.
-  size_t skip = 0;
   if (print_join && report.join) {
     print_join_report(*report.join, quiet ? ReportDetail::kQuiet : ReportDetail::kSpanMatch,
                       stdout, stderr);
-    skip = std::min(report.join_warnings, report.warnings.size());
   }
+  // The join's warnings were printed with it (here, or by run's own join).
+  size_t skip = std::min(report.join_warnings, report.warnings.size());
   for (size_t i = skip; i < report.warnings.size(); ++i) {
     fmt::print(stderr, "{}: warning: {}\n", who, report.warnings[i]);
   }

@@ -390,9 +390,20 @@ Result<void> record_join(const std::string& dir, const RecordedJoin& join) {
   if (!std::filesystem::exists(capture_json_path(dir), error)) return {};
   auto record = read_capture_record(dir);
   if (!record) return std::unexpected(record.error());
-  RecordedJoin kept = join;
-  for (std::string& file : kept.span_files) file = path_for_record(dir, file);
-  for (std::string& file : kept.activation_files) file = path_for_record(dir, file);
+  // Each option given replaces its recorded value; the others stay recorded.
+  RecordedJoin kept = record->join.value_or(RecordedJoin{});
+  if (join.tid_attribute) kept.tid_attribute = join.tid_attribute;
+  if (join.clock_offset_ns) kept.clock_offset_ns = join.clock_offset_ns;
+  if (join.max_spans) kept.max_spans = join.max_spans;
+  if (join.span_scope) kept.span_scope = join.span_scope;
+  if (!join.span_files.empty()) {
+    kept.span_files = join.span_files;
+    for (std::string& file : kept.span_files) file = path_for_record(dir, file);
+  }
+  if (!join.activation_files.empty()) {
+    kept.activation_files = join.activation_files;
+    for (std::string& file : kept.activation_files) file = path_for_record(dir, file);
+  }
   record->join = std::move(kept);
   return write_capture_record(dir, *record);
 }

@@ -42,13 +42,37 @@ void apply_span_matching(const capture::RecordedJoin& matching, JoinOptions& opt
 }
 
 JoinOptions join_options_for(const capture::Capture& capture, JoinOptions options) {
-  if (options.matching.empty() && capture.record && capture.record->join &&
-      !capture.record->join->empty()) {
-    options.matching = resolved(capture.dir, *capture.record->join);
-    options.input_notes.push_back(fmt::format(
-        "span matching as the last join of {} gave it (recorded in {}): {}; give any of these "
-        "options to replace them",
-        capture.dir, capture::kCaptureJson, capture.record->join->as_flags()));
+  if (capture.record && capture.record->join && !capture.record->join->empty()) {
+    // Each option the last join recorded fills in where this one gives none:
+    // `push DIR --span-scope innermost` keeps the recorded --tid-attribute.
+    const capture::RecordedJoin& recorded = *capture.record->join;
+    const capture::RecordedJoin paths = resolved(capture.dir, recorded);
+    capture::RecordedJoin& given = options.matching;
+    capture::RecordedJoin taken;  // as recorded, for the note
+    if (!given.tid_attribute && recorded.tid_attribute) {
+      given.tid_attribute = taken.tid_attribute = recorded.tid_attribute;
+    }
+    if (!given.clock_offset_ns && recorded.clock_offset_ns) {
+      given.clock_offset_ns = taken.clock_offset_ns = recorded.clock_offset_ns;
+    }
+    if (!given.max_spans && recorded.max_spans) given.max_spans = taken.max_spans = recorded.max_spans;
+    if (!given.span_scope && recorded.span_scope) {
+      given.span_scope = taken.span_scope = recorded.span_scope;
+    }
+    if (given.span_files.empty() && !recorded.span_files.empty()) {
+      given.span_files = paths.span_files;
+      taken.span_files = recorded.span_files;
+    }
+    if (given.activation_files.empty() && !recorded.activation_files.empty()) {
+      given.activation_files = paths.activation_files;
+      taken.activation_files = recorded.activation_files;
+    }
+    if (!taken.empty()) {
+      options.input_notes.push_back(fmt::format(
+          "span matching as the last join of {} gave it (recorded in {}): {}; giving one of "
+          "these options replaces it",
+          capture.dir, capture::kCaptureJson, taken.as_flags()));
+    }
   }
   apply_span_matching(options.matching, options);
   if (options.perf_data_path.empty()) options.perf_data_path = capture.perf_data;

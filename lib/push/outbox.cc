@@ -206,7 +206,10 @@ Result<std::vector<BatchInfo>> Outbox::batches() const {
     if (name.ends_with(kBodySuffix)) bodies.push_back(name.substr(0, name.size() - kBodySuffix.size()));
     if (name.ends_with(kInfoSuffix)) infos.push_back(name.substr(0, name.size() - kInfoSuffix.size()));
     // An interrupted write (".tmp" is how spanprof 0.1 named them).
-    if (is_durable_temporary(name) || name.ends_with(".tmp")) fs::remove(it->path(), ec);
+    if (is_durable_temporary(name) || name.ends_with(".tmp")) {
+      std::error_code removed;  // a leftover that cannot be removed is listed again next time
+      fs::remove(it->path(), removed);
+    }
   }
   if (ec) return make_error(fmt::format("cannot list the outbox: {}", ec.message()), path_);
   std::sort(infos.begin(), infos.end());

@@ -350,10 +350,19 @@ Result<std::vector<WindowedProfile>> ProfileWindows::build(size_t index, int64_t
   std::vector<WindowedProfile> out;
   for (size_t begin = 0; begin < events.size();) {
     int64_t window = floor_to_multiple(events[begin].time, options_.window_ns);
+    if (window > INT64_MAX - options_.window_ns - std::max<int64_t>(shift_ns, 0)) {
+      return make_error(fmt::format("a sample time ({} ns) lies beyond what a profile can hold",
+                                    events[begin].time),
+                        "push", "check the capture's clock data and --clock-offset");
+    }
     size_t end = begin;
     while (end < events.size() && events[end].time < window + options_.window_ns) ++end;
-    auto ok = cut_range(cutter, events, begin, end, window, window + options_.window_ns,
-                        shift_ns, checked, out);
+    // The window's first profile starts at its first sample, not at the 10 s
+    // boundary: profiles of one series with the same start keep one on the
+    // server, and other runs or instances of the service push the same
+    // boundaries (their samples are never at the same nanosecond).
+    auto ok = cut_range(cutter, events, begin, end, events[begin].time,
+                        window + options_.window_ns, shift_ns, checked, out);
     if (!ok) return std::unexpected(ok.error());
     begin = end;
   }

@@ -70,6 +70,15 @@ std::expected<PushOutcome, PushFailure> run_push(const std::string& dir,
   if (previous) {
     auto plan = plan_delivery(dir, prepared->delivery);
     if (!plan) return unusable(plan.error());
+    // push.json is written after every batch: an outbox that holds another
+    // number of them was cut short or changed, and is not the shaped capture.
+    uint64_t batches = plan->profiles.batches + plan->traces.batches;
+    if (batches != previous->batches) {
+      return unusable(Error{
+          fmt::format("the outbox holds {} batches, the push that shaped it wrote {}", batches,
+                      previous->batches),
+          outbox.path(), "shape DIR again with --reshape"});
+    }
     ResumedPush resumed;
     resumed.plan = std::move(*plan);
     for (const DestinationPlan* d : {&resumed.plan.profiles, &resumed.plan.traces}) {
@@ -82,6 +91,7 @@ std::expected<PushOutcome, PushFailure> run_push(const std::string& dir,
     if (observer.on_resumed) observer.on_resumed(resumed);
     outcome.resumed = std::move(resumed);
   } else {
+    if (auto ok = remove_push_state(dir); !ok) return unusable(ok.error());
     if (auto ok = outbox.clear(); !ok) return unusable(ok.error());
     auto shaped = shape_capture(dir, prepared->shape);
     if (!shaped) return unusable(shaped.error());

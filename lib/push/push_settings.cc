@@ -46,7 +46,10 @@ Result<ShapeOptions> shape_options(const PushSettings& settings) {
   }
   shape.span_name_label = !settings.no_span_name;
   shape.shift_to_now = settings.shift_to_now;
-  if (settings.max_age_s <= 0) return make_error("--max-age must be a positive number of seconds");
+  // At most ten years: the nanoseconds must fit in 64 bits.
+  if (settings.max_age_s <= 0 || settings.max_age_s > 10 * 366 * 86400) {
+    return make_error("--max-age is a positive number of seconds, at most ten years");
+  }
   shape.max_age_ns = settings.max_age_s * 1'000'000'000;
   if (auto ok = check_shape_options(shape); !ok) return std::unexpected(ok.error());
   shape.join.include_kernel_frames = !settings.no_kernel;

@@ -1,5 +1,8 @@
 #include "push/push_state.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 #include <simdjson.h>
@@ -34,6 +37,23 @@ std::string state_path(const std::string& dir) {
 }
 
 }  // namespace
+
+Result<void> remove_push_state(const std::string& dir) {
+  std::string path = state_path(dir);
+  std::error_code error;
+  std::filesystem::remove(path, error);
+  if (error) {
+    return make_error(fmt::format("cannot remove: {}", error.message()), path,
+                      "check the directory's permissions");
+  }
+  // The directory entry's removal is made durable before the outbox is cleared.
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+  return {};
+}
 
 Result<void> write_push_state(const std::string& dir, const PushState& state) {
   return write_file_durably(state_path(dir), state_json(state));

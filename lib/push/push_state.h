@@ -24,6 +24,11 @@ struct PushState {
 // DIR/push.json, when a previous push shaped DIR.
 Result<std::optional<PushState>> read_push_state(const std::string& dir);
 
+// Removes DIR/push.json (and syncs DIR) before the outbox is cleared for a new
+// shaping: a shaping that then fails leaves no state that would make the next
+// push resume an emptied or partial outbox.
+Result<void> remove_push_state(const std::string& dir);
+
 Result<void> write_push_state(const std::string& dir, const PushState& state);
 
 }  // namespace spanprof::push

@@ -103,6 +103,16 @@ def check_destinations(tap, spanprof, source, work):
                   len(a.profiles) == stored_a, "pushing the same again sends nothing",
                   f"{code}\n{out}\n{err}")
 
+    # A --reshape that fails (the capture is too old without --shift-to-now)
+    # leaves no state a later push would resume as "delivered".
+    with PushServer() as c:
+        code, out, err = run([spanprof, "push", capture, "--server", c.url, "--reshape",
+                              "--buildid-dir", os.path.join(capture, "buildid")])
+        tap.check(code == 2 and not c.profiles, "a failed --reshape: exit 2, nothing sent", err)
+        code, out, err = run(push_argv(spanprof, capture, c.url, traces=False))
+        tap.check(code == 0 and c.kept_sample_count() == DEMO_SAMPLES,
+                  "the next push shapes again and delivers every sample", f"{code}\n{out}\n{err}")
+
 
 def check_join_options(tap, spanprof, source, work):
     """push joins as join does: its diagnostics, and the join's span options."""

@@ -41,16 +41,26 @@ TEST(JoinOptionsFor, RecordedOptionsApplyWhenNoneIsGivenAndANoteSaysSo) {
   EXPECT_EQ(options.namespace_ids_path, "/captures/run1/namespace-ids.tsv");
 }
 
-TEST(JoinOptionsFor, AnyGivenOptionReplacesTheRecordedOnes) {
+TEST(JoinOptionsFor, AGivenOptionReplacesOnlyItsRecordedOne) {
+  // `push DIR --max-spans 10` after `join DIR --tid-attribute tid ...`: the
+  // recorded thread attribute, offset, scope and span files still hold.
   JoinOptions given;
   given.matching.max_spans = 10;
   JoinOptions options = join_options_for(capture_with_recorded_join(), given);
   EXPECT_EQ(options.span_reader.max_spans, 10u);
-  EXPECT_EQ(options.span_reader.tid_attribute, "");  // the reader's default
-  EXPECT_EQ(options.clock_offset_ns, 0);
-  EXPECT_EQ(options.span_scope, attribute::SpanScope::kRoot);
-  EXPECT_EQ(options.span_files, (std::vector<std::string>{"/captures/run1/spans.jsonl"}));
-  EXPECT_TRUE(options.input_notes.empty());
+  EXPECT_EQ(options.span_reader.tid_attribute, "tid");
+  EXPECT_EQ(options.clock_offset_ns, 5000);
+  EXPECT_EQ(options.span_scope, attribute::SpanScope::kInnermost);
+  EXPECT_EQ(options.span_files,
+            (std::vector<std::string>{"/captures/run1/other/spans-b.jsonl", "/abs/spans-c.pb"}));
+  ASSERT_EQ(options.input_notes.size(), 1u);
+  EXPECT_NE(options.input_notes[0].find("--tid-attribute tid"), std::string::npos);
+  EXPECT_EQ(options.input_notes[0].find("--max-spans"), std::string::npos);
+
+  given.matching.tid_attribute = "app.tid";
+  options = join_options_for(capture_with_recorded_join(), given);
+  EXPECT_EQ(options.span_reader.tid_attribute, "app.tid");
+  EXPECT_EQ(options.clock_offset_ns, 5000);
 }
 
 TEST(JoinOptionsFor, GivenActivationFilesReplaceTheDirectorysAndItsNotes) {
