@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <string_view>
 #include <unordered_set>
 
 namespace spanprof::push {
@@ -96,9 +97,50 @@ pprof::Profile ProfileCutter::cut(std::span<const Entry> entries, int64_t start_
   return out;
 }
 
+namespace {
+
+// The length of the well-formed UTF-8 sequence at text[i] (RFC 3629: no
+// overlong forms, no surrogates, at most U+10FFFF), or 0.
+size_t utf8_sequence(std::string_view text, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+  if (n == 0 || i + n > text.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((byte(i + k) & 0xc0) != 0x80) return 0;
+  }
+  unsigned char second = byte(i + 1);
+  if ((c == 0xe0 && second < 0xa0) || (c == 0xed && second > 0x9f) ||
+      (c == 0xf0 && second < 0x90) || (c == 0xf4 && second > 0x8f)) {
+    return 0;
+  }
+  return n;
+}
+
+}  // namespace
+
+std::string valid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    size_t n = utf8_sequence(text, i);
+    if (n == 0) {
+      out += "\xef\xbf\xbd";  // U+FFFD for each byte that starts no valid sequence
+      ++i;
+      continue;
+    }
+    out.append(text, i, n);
+    i += n;
+  }
+  return out;
+}
+
 int64_t ProfileCutter::add_string(const std::string& s) {
   auto [it, inserted] = string_ids_.try_emplace(s, static_cast<int64_t>(strings_.size()));
-  if (inserted) strings_.push_back(s);
+  // Pyroscope refuses a profile whose string table holds invalid UTF-8 (a 400
+  // that would stop the destination): such bytes become U+FFFD.
+  if (inserted) strings_.push_back(valid_utf8(s));
   return it->second;
 }
 

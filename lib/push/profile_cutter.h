@@ -8,12 +8,14 @@
 // Gives: the profile with time_nanos/duration_nanos set, the label keys
 // span_id, trace_id and span_name, and has_functions kept only on mappings
 // whose every location in it has a line (Pyroscope clears the addresses of a
-// has_functions mapping, so unsymbolized frames would show empty).
+// has_functions mapping, so unsymbolized frames would show empty), and every
+// string as valid UTF-8 (the server refuses a profile with invalid UTF-8).
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -22,6 +24,10 @@
 namespace spanprof::push {
 
 inline constexpr size_t kLabelWords = 3;  // span_id, trace_id, span_name
+
+// text with every byte that starts no well-formed UTF-8 sequence replaced by
+// U+FFFD: every string of a cut profile goes through it.
+std::string valid_utf8(std::string_view text);
 
 class ProfileCutter {
  public:

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "push/profile_cutter.h"
 #include "shape_test_util.h"
 
 namespace spanprof::push {
@@ -387,6 +388,16 @@ TEST(ProfileWindowsTest, FloorToMultipleRoundsDown) {
   EXPECT_EQ(floor_to_multiple(20, 10), 20);
   EXPECT_EQ(floor_to_multiple(-5, 10), -10);
   EXPECT_EQ(floor_to_multiple(-20, 10), -20);
+}
+
+TEST(ValidUtf8Test, InvalidBytesBecomeReplacementCharacters) {
+  EXPECT_EQ(valid_utf8("plain"), "plain");
+  EXPECT_EQ(valid_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\xa5"),
+            "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\xa5");
+  EXPECT_EQ(valid_utf8("a\xff" "b"), "a\xef\xbf\xbd" "b");
+  EXPECT_EQ(valid_utf8("\xc3"), "\xef\xbf\xbd");                 // cut sequence
+  EXPECT_EQ(valid_utf8("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd");  // overlong
+  EXPECT_EQ(valid_utf8("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // surrogate
 }
 
 }  // namespace
