@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cli/exit_codes.h"
+#include "cli/join_flags.h"
 #include "cli/report_printer.h"
 #include "join/capture_inputs.h"
 #include "run/run_session.h"
@@ -19,33 +20,13 @@ CLI::App* add_join_command(CLI::App& app, JoinCommandOptions& options) {
                    "DIR/capture.json names; writes DIR/profile.pb.gz and DIR/summary.json");
   join->add_option("--perf-data", options.join.perf_data_path,
                    "perf.data written by `perf record` (\"-\" reads a pipe-mode capture from stdin)");
-  join->add_option("--spans", options.join.matching.span_files,
-                   "OTLP span file (JSON Lines or length-prefixed protobuf, plain or gzip); "
-                   "repeatable")
-      ->allow_extra_args(false);
-  join->add_option("--activations", options.join.matching.activation_files,
-                   "Activation file (activations-PID.bin, docs/activations.md): which span is "
-                   "current on each thread; repeatable; replaces DIR's")
-      ->allow_extra_args(false);
   join->add_option("-o,--output", options.join.output_path,
                    "Output pprof file (default DIR/profile.pb.gz, or profile.pb.gz)");
   join->add_option("--summary", options.join.summary_path,
                    "Write the summary as JSON here (default DIR/summary.json)");
   // The span-matching options: DIR/capture.json records the ones given, and a
-  // later join of DIR given none of them uses those (docs/samples-meet-spans.md).
-  join->add_option("--span-scope", options.join.matching.span_scope,
-                   "Which span the span_id/span_name/trace_id labels name: root (default: the "
-                   "local root, as Grafana's span profiles expect) or innermost")
-      ->check(CLI::IsMember({"root", "innermost"}));
-  join->add_option("--tid-attribute", options.join.matching.tid_attribute,
-                   "Span attribute holding the OS thread id (default thread.os_id, then "
-                   "thread.native_id)");
-  join->add_option("--max-spans", options.join.matching.max_spans,
-                   "Spans kept from all span files together, about 200 bytes each; the rest "
-                   "are counted and reported (0: no limit; default 4194304)");
-  join->add_option("--clock-offset", options.join.matching.clock_offset_ns,
-                   "Nanoseconds added to sample times to correct a known skew against the "
-                   "spans' clock");
+  // later join of DIR uses those it is not given (docs/samples-meet-spans.md).
+  add_span_matching_flags(*join, options.join.matching);
   join->add_option("--kernel-symbols", options.kernel_symbols,
                    "Symbolize kernel frames from /proc/kallsyms: auto (only for captures of "
                    "this machine's running kernel), always, never")

@@ -1,5 +1,7 @@
 #include "cli/push_command.h"
 
+#include "cli/join_flags.h"
+
 // The push options shared by `spanprof push` and `spanprof run --push`.
 namespace spanprof::cli {
 
@@ -31,34 +33,11 @@ void add_credential_flags(CLI::App& cmd, push::CredentialSources& sources, const
       ->group(group);
 }
 
-// The span-matching and symbolizing options of `spanprof join`, with the same
-// names and meanings, so a capture pushes as it joins.
+// The symbolizing options of `spanprof join`, with the same names and
+// meanings, so a capture pushes as it joins; the span-matching ones are
+// join_flags.h's.
 void add_join_flags(CLI::App& cmd, push::PushSettings& settings, const std::string& group) {
-  cmd.add_option("--spans", settings.span_files,
-                 "OTLP span file (JSON Lines or length-prefixed protobuf, plain or gzip); "
-                 "repeatable; replaces DIR's")
-      ->type_name("FILE")
-      ->allow_extra_args(false)
-      ->group(group);
-  cmd.add_option("--activations", settings.activation_files,
-                 "Activation file (docs/activations.md); repeatable; replaces DIR's")
-      ->type_name("FILE")
-      ->allow_extra_args(false)
-      ->group(group);
-  cmd.add_option("--tid-attribute", settings.tid_attribute,
-                 "Span attribute holding the OS thread id (default thread.os_id, then "
-                 "thread.native_id)")
-      ->type_name("NAME")
-      ->group(group);
-  cmd.add_option("--clock-offset", settings.clock_offset_ns,
-                 "Nanoseconds added to sample times to correct a known skew against the spans' "
-                 "clock")
-      ->type_name("NS")
-      ->group(group);
-  cmd.add_option("--max-spans", settings.max_spans,
-                 "Spans kept from all span files together (0: no limit; default 4194304)")
-      ->type_name("N")
-      ->group(group);
+  add_span_matching_flags(cmd, settings.matching, group);
   cmd.add_option("--kernel-symbols", settings.kernel_symbols,
                  "Symbolize kernel frames from /proc/kallsyms: auto, always, never")
       ->type_name("auto|always|never")
@@ -105,13 +84,6 @@ void add_push_flags(CLI::App& cmd, PushFlags& flags, bool in_run) {
   cmd.add_flag("--no-span-name", flags.settings.no_span_name,
                "Do not label samples with span_name (each distinct name is a series on the server)")
       ->group(shaping);
-  if (!in_run) {
-    cmd.add_option("--span-scope", flags.settings.span_scope,
-                   "Which span labels a sample: root (the thread's local root span, as Grafana's "
-                   "integrations do; the default) or innermost")
-        ->type_name("root|innermost")
-        ->group(shaping);
-  }
   if (!in_run) {
     cmd.add_flag("--shift-to-now", flags.settings.shift_to_now,
                  "Move profiles and forwarded spans to end now (for captures older than the "

@@ -30,10 +30,9 @@ Result<ShapeOptions> shape_options(const PushSettings& settings) {
   } else {
     return make_error(fmt::format("--protocol is push or ingest, not \"{}\"", settings.protocol));
   }
-  if (!settings.span_scope.empty() && settings.span_scope != "root" &&
-      settings.span_scope != "innermost") {
-    return make_error(
-        fmt::format("--span-scope is root or innermost, not \"{}\"", settings.span_scope));
+  const std::optional<std::string>& scope = settings.matching.span_scope;
+  if (scope && *scope != "root" && *scope != "innermost") {
+    return make_error(fmt::format("--span-scope is root or innermost, not \"{}\"", *scope));
   }
   shape.service_name = settings.service_name;
   for (const std::string& label : settings.labels) {
@@ -55,13 +54,7 @@ Result<ShapeOptions> shape_options(const PushSettings& settings) {
   shape.join.include_kernel_frames = !settings.no_kernel;
   // Span matching as `spanprof join` takes it; what is not given comes from the
   // capture's last join (join_options_for).
-  capture::RecordedJoin& matching = shape.join.matching;
-  matching.tid_attribute = settings.tid_attribute;
-  matching.clock_offset_ns = settings.clock_offset_ns;
-  matching.max_spans = settings.max_spans;
-  matching.span_files = settings.span_files;
-  matching.activation_files = settings.activation_files;
-  if (!settings.span_scope.empty()) matching.span_scope = settings.span_scope;
+  shape.join.matching = settings.matching;
   shape.trace_id_label = !settings.no_trace_id_label;
   shape.host_label = settings.host_label;
   if (settings.max_request_bytes < 4096) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "capture/capture_record.h"
 #include "common/result.h"
 #include "push/credentials.h"
 #include "push/delivery.h"
@@ -21,7 +22,6 @@ struct PushSettings {
   std::string service_name;
   std::vector<std::string> labels;  // k=v
   bool no_span_name = false;
-  std::string span_scope;  // "" = not given: the recorded join's, else root
   std::string traces_endpoint;
   bool shift_to_now = false;
   int64_t max_age_s = 3600;
@@ -38,14 +38,12 @@ struct PushSettings {
   bool reshape = false;
   std::string buildid_dir;  // "" = $HOME/.debug
   bool no_kernel = false;
-  // The join's span-matching and symbolizing options, as `spanprof join DIR`
-  // takes them (push only: run's push joins the capture as run's join does).
-  std::vector<std::string> span_files;        // --spans
-  std::vector<std::string> activation_files;  // --activations
-  // Not given: those the capture's last `spanprof join DIR` recorded (capture.json).
-  std::optional<std::string> tid_attribute;   // --tid-attribute
-  std::optional<int64_t> clock_offset_ns;     // --clock-offset
-  std::optional<uint64_t> max_spans;          // --max-spans
+  // The join's span-matching options as given (--spans, --activations,
+  // --span-scope, --tid-attribute, --max-spans, --clock-offset; push only: run's
+  // push joins the capture as run's join does). Those not given come from the
+  // capture's last `spanprof join DIR` (capture.json).
+  capture::RecordedJoin matching;
+  // The join's symbolizing options, as `spanprof join DIR` takes them.
   std::string kernel_symbols = "auto";        // --kernel-symbols auto|always|never
   std::string perf_map_dir = "/tmp";          // --perf-map-dir
   bool debuginfod = false;                    // --debuginfod

@@ -12,31 +12,15 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "run"))
+from run_common import load_json, run  # noqa: E402
 from tap import Tap  # noqa: E402
 
-TIMEOUT_S = 240
 HOUR_NS = 3600 * 10**9
-
-
-def run(argv):
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        return None, "", f"timed out after {TIMEOUT_S} s"
-    return done.returncode, done.stdout, done.stderr
-
-
-def load_json(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
 
 
 def rewrite_spans(source, target, pid=None, tid=None, shift_ns=0):

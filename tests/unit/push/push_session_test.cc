@@ -138,7 +138,7 @@ TEST_F(PushSessionTest, BadSettingsAreUsageErrorsBeforeAnythingIsRead) {
       {[](PushSettings& s) { s.server = "ftp://x"; }, "--server"},
       {[](PushSettings& s) { s.protocol = "grpc"; }, "--protocol"},
       {[](PushSettings& s) { s.labels = {"novalue"}; }, "--label"},
-      {[](PushSettings& s) { s.span_scope = "leaf"; }, "--span-scope"},
+      {[](PushSettings& s) { s.matching.span_scope = "leaf"; }, "--span-scope"},
       {[](PushSettings& s) { s.max_age_s = 0; }, "--max-age"},
       {[](PushSettings& s) { s.timeout_s = 0; }, "--timeout"},
       {[](PushSettings& s) { s.max_attempts = 0; }, "--max-attempts"},

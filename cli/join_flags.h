@@ -1,0 +1,20 @@
+// The span-matching flags of `spanprof join` and `spanprof push`, one
+// definition for both: --spans, --activations, --span-scope, --tid-attribute,
+// --max-spans, --clock-offset. Each binds to a field of capture::RecordedJoin,
+// unset when not given, so the capture's recorded ones fill the rest
+// (docs/samples-meet-spans.md).
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "capture/capture_record.h"
+
+namespace spanprof::cli {
+
+// group "" leaves the options in the command's default group.
+void add_span_matching_flags(CLI::App& cmd, capture::RecordedJoin& matching,
+                             const std::string& group = "");
+
+}  // namespace spanprof::cli
