@@ -78,6 +78,22 @@ class SpanAttribution {
   void label(uint32_t pid, uint32_t tid, int64_t unix_ns, int64_t weight,
              std::vector<profile::Label>& labels);
 
+  // Off-CPU intervals (issue #13) are joined piece by piece with these three:
+  // The span on (pid, tid) at unix_ns, chosen exactly as label() chooses
+  // (activation records first), without counting a sample.
+  SpanMatch match_at(uint32_t pid, uint32_t tid, int64_t unix_ns);
+  // The first instant after unix_ns at which match_at on this thread may give
+  // another answer: a span placed on the thread starts or ends, or one of the
+  // thread's activation records takes effect. INT64_MAX when none follows.
+  int64_t next_change(uint32_t pid, uint32_t tid, int64_t unix_ns) const;
+  // The span labels label() appends for this match (none for no span).
+  void append_labels(const SpanMatch& match, std::vector<profile::Label>& labels) const;
+  // Per span: the CPU weight of samples inside it on its own thread, child
+  // spans on that thread included (for a span's time breakdown).
+  int64_t cpu_on_thread(uint32_t span) const;
+  // The span tree, to walk a match up to the spans that contain it.
+  const SpanTree& tree() const { return tree_; }
+
   // From here on, samples on threads with activation records get the span
   // the records say was current (their parents give the root); other threads
   // are joined by span times. monotonic_to_unix_ns: see ActivationTimeline.

@@ -72,6 +72,16 @@ struct JoinOptions {
   size_t hottest_count = 10;  // functions listed in JoinReport::hottest
   symbolize::SymbolizerOptions symbolizer;
   SampleSink* sample_sink = nullptr;  // also receives every sample (not owned)
+  // Off-CPU captures (sched:sched_switch + --switch-events, issue #13): the
+  // off-CPU and wall profiles' samples (not owned; null: none). Their
+  // SampleEvent::period is nanoseconds (off-CPU, resp. wall); labels are the
+  // primary profile's plus thread_state on off-CPU samples.
+  SampleSink* off_cpu_sink = nullptr;
+  SampleSink* wall_sink = nullptr;
+  // --event NAME: the sampling event whose profile goes to output_path; ""
+  // takes the capture's first. Every other sampling event gets a profile of
+  // its own beside it (capture/layout.h names them).
+  std::string event_name;
   bool write_profile = true;          // false: output_path is not written (spanprof push)
   // What opening the inputs found worth a warning (capture::Capture's), passed
   // on to JoinReport::warnings.

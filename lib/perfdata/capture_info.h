@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace spanprof::perfdata {
@@ -40,6 +41,29 @@ struct ClockData {
   uint64_t clockid_ns = 0;  // the sample clock at the same instant
 };
 
+// One field of a tracepoint's record, from its format in TRACING_DATA
+// (e.g. "field:long prev_state;	offset:32;	size:8;	signed:1;").
+struct TracepointField {
+  std::string name;  // "prev_state"; arrays keep their name without the [N]
+  uint32_t offset = 0;
+  uint32_t size = 0;
+  bool is_signed = false;
+};
+
+// A tracepoint event's format: attr.config of a PERF_TYPE_TRACEPOINT (2) event is its id.
+struct TracepointFormat {
+  std::string system;  // "sched"
+  std::string name;    // "sched_switch"
+  uint64_t id = 0;
+  std::vector<TracepointField> fields;  // common_* fields included
+  const TracepointField* field(std::string_view field_name) const {
+    for (const TracepointField& f : fields) {
+      if (f.name == field_name) return &f;
+    }
+    return nullptr;
+  }
+};
+
 // One entry of the BUILD_ID feature (or a HEADER_BUILD_ID record in pipe mode).
 struct BuildIdEntry {
   int32_t pid = 0;
@@ -61,6 +85,9 @@ struct CaptureInfo {
   std::string os_release;  // OSRELEASE feature
   std::string perf_version;  // VERSION feature
   std::vector<std::string> cmdline;  // CMDLINE feature
+  // Event formats from TRACING_DATA (the file feature, or pipe mode's
+  // HEADER_TRACING_DATA record, which arrives before the samples).
+  std::vector<TracepointFormat> tracepoints;
   // Header features that could not be decoded and were skipped (one line each).
   std::vector<std::string> warnings;
 };

@@ -56,6 +56,9 @@ struct Sample {
   std::span<const uint64_t> regs_user;
   std::span<const std::byte> stack_user;
   uint64_t stack_user_dyn_size = 0;
+  // PERF_SAMPLE_RAW: a tracepoint's record (common fields first), without its
+  // u32 size; empty when the sample has none. Decode with CaptureInfo::tracepoints.
+  std::span<const std::byte> raw;
   uint64_t file_offset = 0;  // where the record starts in the file (or stream)
 };
 
@@ -97,6 +100,17 @@ struct Lost {
   SampleId sample_id;
 };
 
+// PERF_RECORD_SWITCH (14) and PERF_RECORD_SWITCH_CPU_WIDE (15), written with
+// `perf record --switch-events`: the monitored task leaves (out) or enters a CPU.
+struct Switch {
+  bool out = false;      // misc bit 13 (PERF_RECORD_MISC_SWITCH_OUT); false = switch-in
+  bool preempt = false;  // misc bit 14 (..._SWITCH_OUT_PREEMPT): left while still runnable
+  bool cpu_wide = false; // type 15 (perf record -a): next_prev_* are set
+  uint32_t next_prev_pid = 0;  // CPU_WIDE: the task switched to (out) or from (in)
+  uint32_t next_prev_tid = 0;
+  SampleId sample_id;    // the task that switches, its time and CPU
+};
+
 // Receives records in time order. Default implementations ignore the record.
 class RecordHandler {
  public:
@@ -106,6 +120,7 @@ class RecordHandler {
   virtual void on_comm(const Comm&) {}
   virtual void on_fork(const TaskEvent&) {}
   virtual void on_exit(const TaskEvent&) {}
+  virtual void on_switch(const Switch&) {}
   virtual void on_lost(const Lost&) {}          // PERF_RECORD_LOST: ring buffer overflow
   virtual void on_lost_samples(const Lost&) {}  // PERF_RECORD_LOST_SAMPLES
 };
