@@ -29,6 +29,8 @@ struct EventAttr {
   bool freq() const { return (flags >> 10) & 1; }
   bool sample_id_all() const { return (flags >> 18) & 1; }
   bool use_clockid() const { return (flags >> 25) & 1; }
+  // --switch-events: the kernel writes PERF_RECORD_SWITCH for the event's tasks.
+  bool context_switch() const { return (flags >> 26) & 1; }
   // cpu-clock and task-clock count nanoseconds: their period is CPU time.
   bool is_cpu_clock() const { return type == 1 && (config == 0 || config == 1); }
 };
