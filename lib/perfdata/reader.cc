@@ -119,6 +119,8 @@ void PerfDataReader::on_stream_record(const RawRecord& record, RecordStream& str
     case abi::kExit:
     case abi::kLost:
     case abi::kLostSamples:
+    case abi::kSwitch:
+    case abi::kSwitchCpuWide:
       queue.push(non_sample_record_time(record.bytes, layout_attr(record.bytes)), record.bytes,
                  record.file_offset, hold_of(record));
       return;
@@ -263,6 +265,16 @@ void PerfDataReader::dispatch(const QueuedRecord& queued, RecordHandler& handler
       if (ok) {
         stats.lost_events += lost.lost;
         handler.on_lost(lost);
+      }
+      break;
+    }
+    case abi::kSwitch:
+    case abi::kSwitchCpuWide: {
+      Switch change;
+      ok = parse_switch(bytes, layout_attr(bytes), change);
+      if (ok) {
+        ++stats.switches;
+        handler.on_switch(change);
       }
       break;
     }

@@ -255,6 +255,19 @@ inline Bytes lost_samples_record(const TestAttr& attr, uint64_t lost, const Test
   return detail::finish(w);
 }
 
+// SWITCH (14), or SWITCH_CPU_WIDE (15) with next_prev_pid/tid; misc bit 13 = out,
+// bit 14 = preempted.
+inline Bytes switch_record(const TestAttr& attr, bool out, bool preempt, const TestSampleId& sid,
+                           bool cpu_wide = false, uint32_t next_prev_pid = 0,
+                           uint32_t next_prev_tid = 0) {
+  ByteWriter w;
+  const uint16_t misc = static_cast<uint16_t>((out ? 1U << 13 : 0U) | (preempt ? 1U << 14 : 0U));
+  detail::begin(w, cpu_wide ? 15 : 14, misc);
+  if (cpu_wide) w.u32(next_prev_pid).u32(next_prev_tid);
+  detail::trailer(w, attr, sid);
+  return detail::finish(w);
+}
+
 inline Bytes finished_round_record() {
   ByteWriter w;
   detail::begin(w, 68, 0);
