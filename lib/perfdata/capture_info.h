@@ -24,7 +24,9 @@ struct EventAttr {
   uint32_t sample_stack_user = 0;
   int32_t clockid = 0;
   std::vector<uint64_t> ids;  // sample ids that map to this attr
-  std::string name;           // from EVENT_DESC when present, e.g. "cpu-clock:ppp"
+  // From EVENT_DESC (file mode) or EVENT_UPDATE (pipe mode) when present, e.g.
+  // "cpu-clock:ppp"; else a tracepoint's "system:name" from TRACING_DATA.
+  std::string name;
 
   bool freq() const { return (flags >> 10) & 1; }
   bool sample_id_all() const { return (flags >> 18) & 1; }
