@@ -127,7 +127,7 @@ void SwitchPairing::on_switch_in(uint32_t pid, uint32_t tid, uint64_t time) {
     if (thread.lost) ++stats_.cut_lost_by_switch_in;
     close(thread, time, Cut::kNone);
   } else if (!thread.switched) {
-    ++stats_.ins_without_out;
+    ++(thread.forked ? stats_.thread_starts : stats_.ins_without_out);
   } else {
     ++stats_.ins_after_in;
   }
@@ -148,6 +148,17 @@ void SwitchPairing::on_exit(uint32_t pid, uint32_t tid, uint64_t time) {
   // here belongs to an earlier switch-out that was lost.
   if (thread.pending) release_pending(thread);
   thread.exited = true;
+}
+
+void SwitchPairing::on_fork(uint32_t pid, uint32_t tid, uint64_t time) {
+  Thread& thread = threads_[tid];
+  // Live threads never share a tid: one still switched out here died unseen
+  // (its exit record lost) before this fork took its tid.
+  if (thread.pending) release_pending(thread);
+  if (thread.open) close(thread, time, Cut::kThreadExit);
+  thread = Thread{};
+  thread.pid = pid;
+  thread.forked = true;
 }
 
 void SwitchPairing::on_lost(uint64_t time, uint32_t cpu) {

@@ -65,7 +65,7 @@ struct OffCpuInterval {
 
 // Once finish() ran: switch_outs = intervals + cut_capture_end + cut_thread_exit
 // + cut_lost; switch_ins = intervals + cut_lost_by_switch_in + ins_without_out
-// + ins_after_in; samples = samples_paired + samples_unpaired.
+// + ins_after_in + thread_starts; samples = samples_paired + samples_unpaired.
 struct PairingStats {
   uint64_t switch_outs = 0;
   uint64_t switch_ins = 0;
@@ -74,7 +74,8 @@ struct PairingStats {
   uint64_t intervals = 0;             // complete (Cut::kNone)
   uint64_t intervals_without_stack = 0;  // complete, but no sched_switch sample at the switch-out
   uint64_t samples_unpaired = 0;      // sched_switch samples with no switch-out to go with
-  uint64_t ins_without_out = 0;       // a thread's first record is a switch-in: off-CPU since before the capture (or a new thread's start)
+  uint64_t ins_without_out = 0;       // a thread's first record is a switch-in: off-CPU since before the capture (or a thread whose fork was not seen)
+  uint64_t thread_starts = 0;         // a new thread's first switch-in (after on_fork): it was never off-CPU
   uint64_t ins_after_in = 0;          // a second switch-in with no switch-out between: the switch-out was lost
   uint64_t cut_capture_end = 0;
   uint64_t cut_thread_exit = 0;
@@ -100,6 +101,10 @@ class SwitchPairing {
   void on_sched_switch(uint32_t pid, uint32_t tid, uint64_t time, uint64_t prev_state,
                        uint32_t stack);
   void on_exit(uint32_t pid, uint32_t tid, uint64_t time);
+  // PERF_RECORD_FORK of a new thread (pid, tid): its first switch-in starts
+  // it (thread_starts) rather than ending an off-CPU stretch the capture
+  // missed (ins_without_out). A tid seen before is a new thread from here.
+  void on_fork(uint32_t pid, uint32_t tid, uint64_t time);
   // A PERF_RECORD_LOST (or LOST_SAMPLES) at `time` on `cpu`: open intervals that
   // may have lost their switch-in are cut.
   void on_lost(uint64_t time, uint32_t cpu);
@@ -126,6 +131,7 @@ class SwitchPairing {
     bool pending = false;   // `sample` waits for its switch-out
     bool exited = false;    // an exit record came: the next switch-out is the last
     bool switched = false;  // a switch record of this thread came (so a switch-in is not its first)
+    bool forked = false;    // its fork record came: its first switch-in starts it
     OffCpuInterval interval;
     Sample sample;
   };

@@ -1,5 +1,5 @@
 // offcpu::SwitchPairing fed an arbitrary sequence of switch-out, switch-in,
-// sched_switch sample, exit, lost and finish calls (3 bytes each: op and
+// sched_switch sample, fork, exit, lost and finish calls (3 bytes each: op and
 // thread, then a time step), checking what it promises: every stack handle
 // comes back exactly once, intervals never end before they start, and the
 // counters add up (switch_pairing.h, PairingStats).
@@ -55,7 +55,9 @@ void check_counters(const SwitchPairing& pairing, const Seen& seen) {
   check(s.cut_lost == seen.intervals_by_cut[static_cast<int>(Cut::kLost)], "cut_lost miscounted");
   check(s.cut_lost_ns == seen.lost_ns, "cut_lost_ns miscounted");
   check(s.cut_lost_by_switch_in <= s.cut_lost, "cut_lost_by_switch_in > cut_lost");
-  check(s.switch_ins == s.intervals + s.cut_lost_by_switch_in + s.ins_without_out + s.ins_after_in,
+  check(s.switch_ins ==
+            s.intervals + s.cut_lost_by_switch_in + s.ins_without_out + s.ins_after_in +
+                s.thread_starts,
         "switch-ins do not add up");
   check(s.samples == s.samples_paired + s.samples_unpaired + pairing.pending_samples(),
         "samples do not add up");
@@ -109,13 +111,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     switch (op) {
       case 0: pairing.on_switch_out(pid, tid, time, (step & 1) != 0); break;
       case 1: pairing.on_switch_in(pid, tid, time); break;
-      case 2:
-      case 3: {
+      case 2: {
         uint32_t stack = next_stack++;
         seen.outstanding.insert(stack);
         pairing.on_sched_switch(pid, tid, time, step & 0x1ff, stack);
         break;
       }
+      case 3: pairing.on_fork(pid, tid, time); break;
       case 4: pairing.on_exit(pid, tid, time); break;
       case 5: pairing.on_lost(time, tid); break;
       case 6: pairing.finish(time); break;

@@ -252,6 +252,29 @@ TEST_F(Pairing, ExitRecordBeforeTheLastSwitchOutCutsItAsThreadExit) {
   expect_handles_back_once();
 }
 
+TEST_F(Pairing, ANewThreadsFirstSwitchInStartsIt) {
+  pairing_.on_fork(kPid, 7, 500);
+  pairing_.on_switch_in(kPid, 7, 1'000);
+  pairing_.on_switch_in(kPid, 8, 1'000);  // no fork seen: off-CPU since before the capture
+  EXPECT_EQ(pairing_.stats().thread_starts, 1u);
+  EXPECT_EQ(pairing_.stats().ins_without_out, 1u);
+  EXPECT_TRUE(intervals_.empty());
+}
+
+TEST_F(Pairing, AForkReusingTheTidOfAThreadStillOutEndsItsInterval) {
+  sample(7, 1'000, kSleep, 11);
+  pairing_.on_switch_out(kPid, 7, 1'000, false);
+  sample(7, 1'500, kSleep, 12);  // its switch-out lost, and then its exit record
+  pairing_.on_fork(kPid, 7, 2'000);
+  ASSERT_EQ(intervals_.size(), 1u);
+  EXPECT_EQ(intervals_[0].cut, Cut::kThreadExit);
+  EXPECT_EQ(intervals_[0].end, 2'000u);
+  EXPECT_EQ(released_, std::vector<uint32_t>{12});
+  pairing_.on_switch_in(kPid, 7, 2'500);
+  EXPECT_EQ(pairing_.stats().thread_starts, 1u);
+  expect_handles_back_once();
+}
+
 TEST_F(Pairing, ExitWhileSwitchedOutCutsTheOpenInterval) {
   sample(7, 1'000, kSleep, 11);
   pairing_.on_switch_out(kPid, 7, 1'000, false);
