@@ -80,6 +80,11 @@ EventProfile& JoinHandler::profile_for(size_t attr_index) {
   return *slot;
 }
 
+void JoinHandler::on_fork(const perfdata::TaskEvent& fork) {
+  processes_.on_fork(fork);
+  if (off_cpu_) off_cpu_->on_fork(fork);
+}
+
 void JoinHandler::on_exit(const perfdata::TaskEvent& exit) {
   processes_.on_exit(exit);
   if (off_cpu_) off_cpu_->on_exit(exit);

@@ -38,7 +38,7 @@ class JoinHandler : public perfdata::RecordHandler {
 
   void on_mmap(const perfdata::Mmap& mmap) override { processes_.on_mmap(mmap); }
   void on_comm(const perfdata::Comm& comm) override { processes_.on_comm(comm); }
-  void on_fork(const perfdata::TaskEvent& fork) override { processes_.on_fork(fork); }
+  void on_fork(const perfdata::TaskEvent& fork) override;
   void on_exit(const perfdata::TaskEvent& exit) override;
   void on_sample(const perfdata::Sample& sample) override;
   void on_switch(const perfdata::Switch& record) override;

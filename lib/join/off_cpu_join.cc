@@ -1,9 +1,10 @@
 #include "join/off_cpu_join.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include <fmt/format.h>
+
+#include "perfdata/tracepoint_fields.h"
 
 namespace spanprof::join {
 
@@ -16,17 +17,6 @@ constexpr uint64_t kKernelAddressStart = 0xffff800000000000ull;
 // 4.x, for captures whose TRACING_DATA holds no format for the event.
 constexpr perfdata::TracepointField kKnownPrevState{"prev_state", 32, 8, true};
 
-std::optional<uint64_t> read_field(std::span<const std::byte> raw,
-                                   const perfdata::TracepointField& field) {
-  if (field.size == 0 || field.size > 8 || field.offset > raw.size() ||
-      raw.size() - field.offset < field.size) {
-    return std::nullopt;
-  }
-  uint64_t value = 0;
-  std::memcpy(&value, raw.data() + field.offset, field.size);  // little-endian captures
-  return value;
-}
-
 }  // namespace
 
 OffCpuJoin::OffCpuJoin(const perfdata::CaptureInfo& info,
@@ -37,7 +27,8 @@ OffCpuJoin::OffCpuJoin(const perfdata::CaptureInfo& info,
     : processes_(processes),
       off_cpu_sink_(off_cpu_sink),
       wall_sink_(wall_sink),
-      pairing_([this](const offcpu::OffCpuInterval& interval) { on_interval(interval); }) {
+      pairing_([this](const offcpu::OffCpuInterval& interval) { on_interval(interval); },
+               [this](uint32_t stack) { pending_stacks_.erase(stack); }) {
   for (const perfdata::TracepointFormat& format : info.tracepoints) {
     if (format.id != sched_switch_attr.config) continue;
     if (const perfdata::TracepointField* field = format.field("prev_state")) {
@@ -73,7 +64,7 @@ void OffCpuJoin::on_sched_switch(const perfdata::Sample& sample) {
     hot_.add_location(added.id, *added.frames, added.address);
   }
   uint64_t prev_state = UINT64_MAX;  // no state: the pairing calls it unknown
-  if (auto value = read_field(sample.raw, *prev_state_field_)) {
+  if (auto value = perfdata::read_unsigned_field(sample.raw, *prev_state_field_)) {
     prev_state = *value;
   } else {
     ++samples_state_undecoded_;
@@ -101,6 +92,10 @@ void OffCpuJoin::on_switch(const perfdata::Switch& record) {
 
 void OffCpuJoin::on_exit(const perfdata::TaskEvent& exit) {
   pairing_.on_exit(exit.pid, exit.tid, exit.time);
+}
+
+void OffCpuJoin::on_fork(const perfdata::TaskEvent& fork) {
+  pairing_.on_fork(fork.pid, fork.tid, fork.time);
 }
 
 void OffCpuJoin::on_lost(uint64_t time, uint32_t cpu) { pairing_.on_lost(time, cpu); }

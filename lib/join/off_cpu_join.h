@@ -52,6 +52,7 @@ class OffCpuJoin {
   void on_sched_switch(const perfdata::Sample& sample);
   void on_switch(const perfdata::Switch& record);
   void on_exit(const perfdata::TaskEvent& exit);
+  void on_fork(const perfdata::TaskEvent& fork);
   void on_lost(uint64_t time, uint32_t cpu);
 
   // The wall profile's CPU half: the builder whose location ids the CPU
