@@ -3,7 +3,8 @@
 // Takes: the capture's spans, and samples (already in Unix time) in time
 // order. Gives: pprof labels for each sample (span_id, span_name, trace_id of
 // the chosen scope, innermost_span_id/_name, service_name) and per-span CPU
-// for the summary.
+// for the summary; for off-CPU intervals, the same span choice and labels
+// piece by piece, between the instants where that choice may change.
 #pragma once
 
 #include <cstdint>

@@ -2,7 +2,7 @@
 //
 // Takes: spans with thread ids, their tree, and samples (pid, tid, Unix ns) in
 // non-decreasing time order. Gives: the span a sample belongs to and its local
-// root. Of the spans open on the sample's thread (start <= t < end), those
+// root, and the next instant that answer may change (to cut off-CPU intervals). Of the spans open on the sample's thread (start <= t < end), those
 // without an open descendant could be running (an open parent is taken to
 // wait for its open child, as in synchronous code). One such span: it (the
 // deepest, when the open spans nest). Several (async runtimes interleave
