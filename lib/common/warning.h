@@ -14,7 +14,8 @@ enum class WarningKind {
   kDamage,       // the capture ended early or turned corrupt: records after it are lost
   kClock,        // sample times were put on the wall clock by a fallback
   kSymbols,      // a binary, kernel symbol table or perf map could not be used as recorded
-  kOtherEvents,  // samples of a second event were left out of the profile
+  kOtherEvents,  // the main profile's event has no samples while others do
+  kOffCpu,       // off-CPU intervals could not all be read as recorded
   kCapture,      // the capture directory names an input that cannot be used (a spans file gone)
   kActivations,  // an activation file was damaged or missing, or names spans no span file has
   kSpanMatch,    // spans cannot meet samples: their ids or times are not the capture's
@@ -29,6 +30,7 @@ constexpr std::string_view warning_kind_name(WarningKind kind) {
     case WarningKind::kClock: return "clock";
     case WarningKind::kSymbols: return "symbols";
     case WarningKind::kOtherEvents: return "other_events";
+    case WarningKind::kOffCpu: return "off_cpu";
     case WarningKind::kActivations: return "activations";
     case WarningKind::kSpanMatch: return "span_match";
   }

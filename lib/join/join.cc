@@ -173,6 +173,15 @@ Result<void> finish_off_cpu(JoinHandler& handler, const JoinOptions& options, Jo
       }
     }
   }
+  if (!out.format_problem.empty()) {
+    report.warnings.push_back(Warning{
+        WarningKind::kOffCpu,
+        fmt::format("sched_switch samples not decoded ({}): off-CPU intervals have no thread "
+                    "state (record with spanprof run --off-cpu, which keeps the format in "
+                    "perf.data)",
+                    out.format_problem),
+        ""});
+  }
   report.off_cpu = std::move(out);
   return {};
 }

@@ -151,8 +151,8 @@ struct OffCpuReport {
   offcpu::PairingStats pairing;
   stacks::StackStats stacks;  // of the switch-out stacks
   uint64_t sched_switch_samples = 0;
-  uint64_t samples_state_undecoded = 0;  // raw data too short for prev_state: state unknown
-  bool format_from_capture = false;      // prev_state's offset from TRACING_DATA (else the known layout)
+  uint64_t samples_state_undecoded = 0;  // raw data not decodable: state unknown
+  std::string format_problem;  // why sched_switch's format is unusable ("" when it is)
   uint64_t switch_records = 0;
   uint64_t idle_switch_records = 0;  // of the idle task (pid 0): not a thread of the app
   uint64_t pieces = 0;               // off-CPU samples after splitting at span boundaries

@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include "perfdata/tracepoint_fields.h"
 
 namespace spanprof::join {
 
@@ -12,10 +11,6 @@ namespace {
 
 // Kernel text on x86-64 and arm64 lies in the top half of the address space.
 constexpr uint64_t kKernelAddressStart = 0xffff800000000000ull;
-
-// FACTS: sched_switch's prev_state (long) at offset 32 on every kernel since
-// 4.x, for captures whose TRACING_DATA holds no format for the event.
-constexpr perfdata::TracepointField kKnownPrevState{"prev_state", 32, 8, true};
 
 }  // namespace
 
@@ -29,14 +24,15 @@ OffCpuJoin::OffCpuJoin(const perfdata::CaptureInfo& info,
       wall_sink_(wall_sink),
       pairing_([this](const offcpu::OffCpuInterval& interval) { on_interval(interval); },
                [this](uint32_t stack) { pending_stacks_.erase(stack); }) {
-  for (const perfdata::TracepointFormat& format : info.tracepoints) {
-    if (format.id != sched_switch_attr.config) continue;
-    if (const perfdata::TracepointField* field = format.field("prev_state")) {
-      prev_state_field_ = *field;
-      format_from_capture_ = true;
-    }
+  // The capture's own format gives the field offsets; without it (no
+  // TRACING_DATA) the states stay unknown rather than read from a guessed layout.
+  if (auto format = offcpu::SchedSwitchFormat::find(info.tracepoints);
+      format && format->id() == sched_switch_attr.config) {
+    format_ = *format;
+  } else {
+    format_problem_ = format ? "the capture's sched_switch format has another event id"
+                             : format.error().message;
   }
-  if (!prev_state_field_) prev_state_field_ = kKnownPrevState;
   off_cpu_ = std::make_unique<profile::ProfileBuilder>(
       std::vector<profile::ValueType>{{"switches", "count"}, {"off_cpu", "nanoseconds"}},
       profile::ValueType{"off_cpu", "nanoseconds"}, 1);
@@ -64,8 +60,12 @@ void OffCpuJoin::on_sched_switch(const perfdata::Sample& sample) {
     hot_.add_location(added.id, *added.frames, added.address);
   }
   uint64_t prev_state = UINT64_MAX;  // no state: the pairing calls it unknown
-  if (auto value = perfdata::read_unsigned_field(sample.raw, *prev_state_field_)) {
-    prev_state = *value;
+  if (format_) {
+    if (auto fields = format_->decode(sample.raw)) {
+      prev_state = fields->prev_state;
+    } else {
+      ++samples_state_undecoded_;
+    }
   } else {
     ++samples_state_undecoded_;
   }
@@ -250,7 +250,7 @@ OffCpuReport OffCpuJoin::report(size_t hottest_count) const {
   out.stacks = stacks_->stats();
   out.sched_switch_samples = sched_switch_samples_;
   out.samples_state_undecoded = samples_state_undecoded_;
-  out.format_from_capture = format_from_capture_;
+  out.format_problem = format_problem_;
   out.switch_records = switch_records_;
   out.idle_switch_records = idle_switch_records_;
   out.pieces = pieces_;

@@ -30,6 +30,7 @@
 #include "attribute/span_attribution.h"
 #include "join/join.h"
 #include "join/span_time.h"
+#include "offcpu/sched_switch_format.h"
 #include "offcpu/switch_pairing.h"
 #include "perfdata/capture_info.h"
 #include "perfdata/records.h"
@@ -88,8 +89,8 @@ class OffCpuJoin {
   const process::ProcessTable& processes_;
   SampleSink* off_cpu_sink_;
   SampleSink* wall_sink_;
-  std::optional<perfdata::TracepointField> prev_state_field_;
-  bool format_from_capture_ = false;
+  std::optional<offcpu::SchedSwitchFormat> format_;
+  std::string format_problem_;  // why format_ is absent
   std::unique_ptr<profile::ProfileBuilder> off_cpu_;
   std::unique_ptr<profile::ProfileBuilder> wall_;
   std::unique_ptr<stacks::StackResolver> stacks_;

@@ -108,7 +108,11 @@ void write_off_cpu(JsonWriter& json, const JoinReport& report) {
   const OffCpuReport& off = *report.off_cpu;
   json.begin_object("off_cpu");
   json.field("profile", off.off_cpu_path);
-  json.field("prev_state_from_capture", off.format_from_capture);
+  if (off.format_problem.empty()) {
+    json.null_field("format_problem");
+  } else {
+    json.field("format_problem", off.format_problem);
+  }
   write_counters(json, report, CounterSection::kOffCpu);
   write_state_ns(json, "off_cpu_ns", off.off_cpu_ns);
   json.begin_object("intervals_by_state");
