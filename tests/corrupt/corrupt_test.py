@@ -312,6 +312,39 @@ def run_thread_flood(tap, case, intact_raw, threads):
     print(f"# {label}: {outcome.seconds:.2f} s, peak RSS {outcome.peak_rss_kib // 1024} MiB")
 
 
+def run_sched_variants(tap, spanprof, work):
+    """The off-CPU records (SWITCH, RAW, TRACING_DATA) of tests/corrupt/offcpu,
+    damaged: every sample their damage does not touch is still decoded, and
+    damaged tracing data is a warning. Decoded samples count those of every event
+    (the profile's and samples_other_events)."""
+    case = Case(spanprof, os.path.join(HERE, "offcpu"), work)
+    with open(os.path.join(case.case_dir, "perf.data"), "rb") as f:
+        capture = Capture(f.read())
+    path = os.path.join(work, "offcpu.data")
+    names = (path, "byte offset", "<stdin>")
+    for name, data, at_least, exactly, warning, pipe in perf_variants.sched_variants(capture):
+        label = f"offcpu: {name}"
+        with open(path, "wb") as f:
+            f.write(data)
+        if pipe:
+            outcome, summary = case.join("-", stdin_path=path, stdin_pipe=True)
+        else:
+            outcome, summary = case.join(path)
+        if not check_common(tap, label, outcome, perf_variants.DAMAGED if at_least == 0 else (0,),
+                            "join", names) or at_least == 0:
+            continue
+        if not tap.check(summary is not None, f"{label}: summary.json written", outcome.describe()):
+            continue
+        decoded = summary["samples"] + summary["losses"]["samples_other_events"]
+        if exactly is not None:
+            tap.check(decoded == exactly, f"{label}: all {exactly} samples decoded", f"got {decoded}")
+        else:
+            tap.check(decoded >= at_least, f"{label}: {at_least}+ samples decoded", f"got {decoded}")
+        if warning:
+            tap.check(any(warning in w["message"] for w in summary["warnings"]),
+                      f"{label}: warned: {warning}", str(summary["warnings"]))
+
+
 def check_common_no_rss(tap, label, outcome, codes):
     crash = runner.crash_report(outcome)
     if not tap.check(not crash, f"{label}: no crash", f"{crash}\n{outcome.describe()}"):
@@ -345,6 +378,8 @@ def main():
                 run_span_flood(tap, case)
             run_dump_variants(tap, case, scale)
             run_thread_flood(tap, case, intact_raw, int(100_000 * scale))
+    with tempfile.TemporaryDirectory(prefix="spanprof-corrupt-") as work:
+        run_sched_variants(tap, spanprof, work)
     tap.done()
 
 

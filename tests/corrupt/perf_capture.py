@@ -12,11 +12,12 @@ HEADER_SIZE = 104
 RECORD_HEADER = struct.Struct("<IHH")  # type, misc, size
 
 # Record types (include/uapi/linux/perf_event.h, tools/lib/perf/include/perf/event.h).
-MMAP, LOST, COMM, EXIT, FORK, SAMPLE, MMAP2 = 1, 2, 3, 4, 7, 9, 10
+MMAP, LOST, COMM, EXIT, FORK, SAMPLE, MMAP2, SWITCH, SWITCH_CPU_WIDE = 1, 2, 3, 4, 7, 9, 10, 14, 15
 FINISHED_ROUND = 68
+HEADER_TRACING_DATA = 66
 
 # Feature bits (header.h).
-FEAT_BUILD_ID, FEAT_HOSTNAME, FEAT_SAMPLE_TIME, FEAT_CLOCK_DATA = 2, 3, 21, 29
+FEAT_TRACING_DATA, FEAT_BUILD_ID, FEAT_HOSTNAME, FEAT_SAMPLE_TIME, FEAT_CLOCK_DATA = 1, 2, 3, 21, 29
 
 # perf_event_attr offsets and sample_type bits.
 ATTR_SAMPLE_TYPE = 24
@@ -118,8 +119,10 @@ HEADER_ATTR, HEADER_FEATURE = 64, 80
 
 def to_pipe(capture, extra_attrs=0):
     """The capture as `perf record -o -` writes it: a 16-byte header, HEADER_ATTR
-    and HEADER_FEATURE records, then the data records. `extra_attrs` more
-    HEADER_ATTR records (copies of the first attr with new ids) test the index."""
+    and HEADER_FEATURE records, the TRACING_DATA feature as a HEADER_TRACING_DATA
+    record (its payload after the record, padded to 8 and counted in its u32 size),
+    then the data records. `extra_attrs` more HEADER_ATTR records (copies of the
+    first attr with new ids) test the index."""
     out = [MAGIC + struct.pack("<Q", 16)]
     for attr, ids in capture.attrs:
         body = bytes(attr) + ids
@@ -128,9 +131,13 @@ def to_pipe(capture, extra_attrs=0):
     for i in range(extra_attrs):
         body = attr + struct.pack("<Q", 1 << 40 | i)
         out.append(RECORD_HEADER.pack(HEADER_ATTR, 0, len(body) + 8) + body)
+    tracing = capture.sections.get(FEAT_TRACING_DATA)
+    if tracing is not None:
+        padded = tracing + b"\0" * (-len(tracing) % 8)
+        out.append(RECORD_HEADER.pack(HEADER_TRACING_DATA, 0, 16) + struct.pack("<II", len(padded), 0) + padded)
     for bit in capture.feature_bits():
         payload = capture.sections.get(bit)
-        if payload is None or len(payload) + 16 > 0xFFFF:
+        if bit == FEAT_TRACING_DATA or payload is None or len(payload) + 16 > 0xFFFF:
             continue
         pad = b"\0" * (-len(payload) % 8)
         body = struct.pack("<Q", bit) + payload + pad

@@ -9,9 +9,10 @@ import random
 import struct
 
 from perf_capture import (ATTR_FLAGS, ATTR_READ_FORMAT, ATTR_SAMPLE_TYPE, COMM, FEAT_BUILD_ID,
-                          FEAT_CLOCK_DATA, FEAT_HOSTNAME, FEAT_SAMPLE_TIME, FINISHED_ROUND,
-                          FLAG_SAMPLE_ID_ALL, FORK, RECORD_HEADER, SAMPLE, SAMPLE_ADDR,
-                          SAMPLE_CALLCHAIN, SAMPLE_RAW, Capture, Record, samples_before)
+                          FEAT_CLOCK_DATA, FEAT_HOSTNAME, FEAT_SAMPLE_TIME, FEAT_TRACING_DATA,
+                          FINISHED_ROUND, FLAG_SAMPLE_ID_ALL, FORK, HEADER_TRACING_DATA,
+                          RECORD_HEADER, SAMPLE, SAMPLE_ADDR, SAMPLE_CALLCHAIN, SAMPLE_RAW, SWITCH,
+                          Capture, Record, samples_before, to_pipe)
 
 # docs/exit-codes.md: damage is not an error while samples remain (0, or 3 when
 # the clock data went with it); 2 when nothing usable is left.
@@ -270,3 +271,78 @@ def pipe_variants(capture, scale, rng):
     attrs = int(200_000 * scale)
     yield PerfVariant(f"pipe mode: {attrs:,} HEADER_ATTR records", to_pipe(capture, attrs),
                       exact_samples=n, codes=(0,))
+
+
+def _raw_size_offset(capture, record):
+    """Where a sample's PERF_SAMPLE_RAW u32 size lies in its body, or None. The
+    attr comes from the IDENTIFIER (first u64); perf_event.h orders the fields
+    before RAW: identifier, ip, tid, time, addr, id, stream_id, cpu, period, read,
+    callchain."""
+    (ident,) = struct.unpack_from("<Q", record.body, 0)
+    for attr, ids in capture.attrs:
+        if struct.pack("<Q", ident) not in [ids[i:i + 8] for i in range(0, len(ids), 8)]:
+            continue
+        (sample_type,) = struct.unpack_from("<Q", attr, ATTR_SAMPLE_TYPE)
+        if not sample_type & SAMPLE_RAW or sample_type & (1 << 4):  # no RAW, or READ (not handled)
+            return None
+        fixed = sum(1 for bit in (16, 0, 1, 2, 3, 6, 9, 7, 8) if sample_type >> bit & 1)
+        at = 8 * fixed
+        if sample_type & SAMPLE_CALLCHAIN:
+            (nr,) = struct.unpack_from("<Q", record.body, at)
+            at += 8 + 8 * nr
+        return at
+    return None
+
+
+def sched_variants(capture):
+    """A capture of `spanprof run --off-cpu`'s events (cpu-clock, sched_switch with
+    RAW and dwarf stacks, SWITCH records, TRACING_DATA), its new records damaged.
+    A bad SWITCH or TRACING_DATA loses no sample; a bad RAW size loses its sample.
+    (name, data, decoded samples at least, exactly or None, warning or None, pipe)"""
+    n = len(capture.samples())
+
+    def with_records(change):
+        c = Capture(capture.raw)
+        c.records = [change(r) for r in c.records]
+        return c
+
+    first_switch = next(r for r in capture.records if r.type == SWITCH)
+    cut = with_records(lambda r: Record(r.type, r.misc, r.body[:-8]) if r.offset == first_switch.offset else r)
+    yield "SWITCH record cut short by 8 bytes", cut.write(), n, n, None, False
+    grown = with_records(lambda r: Record(r.type, r.misc, r.body + bytes(8)) if r.type == SWITCH else r)
+    yield "every SWITCH record 8 bytes too long", grown.write(), n, n, None, False
+
+    raw_sample = next(r for r in capture.samples() if _raw_size_offset(capture, r) is not None)
+    at = _raw_size_offset(capture, raw_sample)
+
+    def raw_size(value):
+        def change(r):
+            if r.offset != raw_sample.offset:
+                return r
+            body = bytearray(r.body)
+            struct.pack_into("<I", body, at, value)
+            return Record(r.type, r.misc, bytes(body))
+        return with_records(change).write()
+    yield "RAW size past the record", raw_size(0xFFFFFFF0), n - 1, n - 1, None, False
+    (size,) = struct.unpack_from("<I", raw_sample.body, at)
+    yield "RAW size 8 too large", raw_size(size + 8), n - 1, None, None, False
+
+    tracing = capture.sections[FEAT_TRACING_DATA]
+    systems_at = tracing.index(b"sched\0") - 4
+
+    def tracing_data(data):
+        c = Capture(capture.raw)
+        c.sections[FEAT_TRACING_DATA] = data
+        return c
+    bad_count = tracing[:systems_at] + struct.pack("<I", 0x7FFFFFFF) + tracing[systems_at + 4:]
+    yield ("TRACING_DATA with 2^31-1 event systems", tracing_data(bad_count).write(), n, n,
+           "TRACING_DATA claims", False)
+    yield ("TRACING_DATA cut inside its first event format",
+           tracing_data(tracing[:systems_at + 40]).write(), n, n, "TRACING_DATA is cut short", False)
+    yield "pipe mode: with HEADER_TRACING_DATA", to_pipe(capture), n, n, None, True
+    yield ("pipe mode: HEADER_TRACING_DATA with 2^31-1 event systems",
+           to_pipe(tracing_data(bad_count)), n, n, "TRACING_DATA claims", True)
+    stream = bytearray(to_pipe(capture))
+    record_at = stream.index(RECORD_HEADER.pack(HEADER_TRACING_DATA, 0, 16))
+    struct.pack_into("<I", stream, record_at + 8, 0xFFFFFFF8)
+    yield ("pipe mode: HEADER_TRACING_DATA size past the stream", bytes(stream), 0, None, None, True)

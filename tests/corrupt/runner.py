@@ -64,17 +64,25 @@ def run(args, timeout, memory_limit=2 << 30, stdin_path=None, workdir=None, stdi
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             start = time.monotonic()
             proc = subprocess.Popen(args, stdin=stdin, stdout=out, stderr=err, preexec_fn=limits)
-            timed_out = False
-            while True:
-                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-                if pid != 0:
-                    break
-                if time.monotonic() - start > timeout:
-                    timed_out = True
-                    proc.send_signal(signal.SIGKILL)
-                    pid, status, usage = os.wait4(proc.pid, 0)
-                    break
-                time.sleep(0.005)
+            # A blocking wait4 returns the moment the child ends (polling cost up to
+            # 5 ms a run); a timer kills a hung child. The lock keeps the kill from
+            # reaching a pid that wait4 has already reaped (and the system may reuse).
+            killed, lock = [], threading.Lock()
+
+            def kill():
+                with lock:
+                    if proc.returncode is None:
+                        killed.append(True)
+                        os.kill(proc.pid, signal.SIGKILL)
+            timer = threading.Timer(timeout, kill)
+            timer.start()
+            try:
+                pid, status, usage = os.wait4(proc.pid, 0)
+            finally:
+                with lock:
+                    proc.returncode = 0  # reaped: the timer must not signal it now
+                timer.cancel()
+            timed_out = bool(killed)
             seconds = time.monotonic() - start
             proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
         with open(out_path, "rb") as f:
