@@ -165,7 +165,13 @@ void OffCpuJoin::emit(const offcpu::OffCpuInterval& interval) {
   size_t state = static_cast<size_t>(interval.state);
   off_cpu_ns_[state] += total;
   ++intervals_by_state_[state];
-  hot_.add_stack(*stack, total);
+  // The blocking functions are the user frames: every kernel stack of a
+  // switch-out ends in __schedule, which would top the list and say nothing.
+  user_ids_.clear();
+  for (uint64_t loc : *stack) {
+    if (loc < location_names_.size() && !location_names_[loc].kernel) user_ids_.push_back(loc);
+  }
+  hot_.add_stack(user_ids_.empty() ? *stack : user_ids_, total);
   current_stack_ = stack;
   current_stack_id_ = stack->empty() ? offcpu::kNoStack : stack_id(*stack);
   if (attribution_ == nullptr) {

@@ -97,7 +97,8 @@ class OffCpuJoin {
   std::unique_ptr<profile::LocationImporter> off_cpu_to_wall_;
   std::unique_ptr<profile::LocationImporter> cpu_to_wall_;
   const profile::ProfileBuilder* wall_source_ = nullptr;
-  stacks::HotFunctions hot_;  // by off-CPU ns
+  stacks::HotFunctions hot_;  // by off-CPU ns, over the stacks' user frames
+  std::vector<uint64_t> user_ids_;
   offcpu::SwitchPairing pairing_;
   // Stacks of switch-outs whose interval has not come back yet, by handle.
   std::unordered_map<uint32_t, std::vector<uint64_t>> pending_stacks_;

@@ -1,6 +1,7 @@
 // JoinHandler, the join's record consumer: samples that arrive while the spans
-// still load are held, then labelled; the first sampled event is the profile's,
-// and samples of other events are counted, not mixed in.
+// still load are held, then labelled; the capture's first event is the main
+// profile's, other events get their own; off-CPU intervals are split at span
+// boundaries.
 //
 // The span loader reads a pipe that the test holds open, so "still loading" is
 // a fact, not a race: the loader cannot finish before the test writes the spans
@@ -11,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <ctime>
 #include <map>
 #include <string>
@@ -165,11 +167,12 @@ TEST_F(JoinHandlerTest, WithoutSpansSamplesAreEmittedAtOnce) {
   EXPECT_EQ(handler.time_range(), std::make_pair(uint64_t{2000}, uint64_t{2500}));
 }
 
-// The first sample's event becomes the profile's; later samples of another event
-// are counted and left out. Events are told apart by attr index: two attrs with
-// equal contents are still two events, and a sample's attr pointer need not
-// point into the reader's vector (pipe mode may have grown it).
-TEST_F(JoinHandlerTest, TheFirstSampledEventIsThePrimaryOneOthersAreCounted) {
+// The first event in the capture's order is the main profile's, whichever
+// samples first; every other event gets a profile of its own (counted, never
+// mixed in). Events are told apart by attr index: two attrs with equal
+// contents are still two events, and a sample's attr pointer need not point
+// into the reader's vector (pipe mode may have grown it).
+TEST_F(JoinHandlerTest, TheFirstEventIsTheMainOneOthersGetTheirOwnProfiles) {
   perfdata::CaptureInfo info;
   info.attrs.push_back(realtime_attr(0, 5));  // branch-misses, no name recorded
   info.attrs.push_back(realtime_attr(0, 5));  // the same event opened twice
@@ -191,16 +194,147 @@ TEST_F(JoinHandlerTest, TheFirstSampledEventIsThePrimaryOneOthersAreCounted) {
   handler.on_sample(sample(reader.info(), 1, 400));
   ASSERT_TRUE(handler.finish());
 
-  EXPECT_EQ(handler.samples(), 2u);
-  EXPECT_EQ(handler.samples_other_events(), 2u);
-  EXPECT_EQ(handler.total_weight(), 2000);
-  ASSERT_EQ(sink.emitted.size(), 2u);
-  EXPECT_EQ(sink.emitted[0].unix_ns, 100);
-  EXPECT_EQ(sink.emitted[1].unix_ns, 400);
+  EXPECT_EQ(handler.samples(), 1u);
+  EXPECT_EQ(handler.samples_other_events(), 3u);
+  EXPECT_EQ(handler.total_weight(), 1000);
+  ASSERT_EQ(sink.emitted.size(), 1u) << "the sink gets the main profile's samples only";
+  EXPECT_EQ(sink.emitted[0].unix_ns, 200);
   EXPECT_EQ(handler.event().name, "branch-misses");
   EXPECT_EQ(handler.event().sample_unit, "events/count");
-  EXPECT_EQ(handler.event().period, 1000u);
   EXPECT_EQ(handler.primary_attr().config, 5u);
+  std::vector<const EventProfile*> others = handler.other_profiles();
+  ASSERT_EQ(others.size(), 2u);
+  EXPECT_EQ(others[0]->attr_index(), 1u);
+  EXPECT_EQ(others[0]->samples(), 2u);
+  EXPECT_EQ(others[1]->attr_index(), 2u);
+  EXPECT_EQ(others[1]->summary().sample_unit, "cpu/nanoseconds");
+}
+
+TEST_F(JoinHandlerTest, EventNamePicksTheMainProfileOrFailsListingTheEvents) {
+  perfdata::CaptureInfo info;
+  info.attrs.push_back(realtime_attr(0, 5));
+  info.attrs.back().name = "branch-misses:u";
+  info.attrs.push_back(realtime_attr(1, 0));
+  info.attrs.back().name = "cpu-clock:ppp";
+  auto plan = plan_events(info, "cpu-clock");
+  ASSERT_TRUE(plan) << plan.error().to_string();
+  EXPECT_EQ(plan->primary, 1u) << "a name matches without its :modifiers";
+  plan = plan_events(info, "branch-misses:u");
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->primary, 0u);
+  plan = plan_events(info, "cycles");
+  ASSERT_FALSE(plan);
+  EXPECT_NE(plan.error().to_string().find("branch-misses:u, cpu-clock:ppp"), std::string::npos)
+      << plan.error().to_string();
+}
+
+// An off-CPU capture: sched_switch's format in TRACING_DATA, an attr with
+// context_switch (--switch-events), cpu-clock first.
+struct OffCpuCapture {
+  static constexpr uint64_t kSchedSwitchId = 372;
+  perfdata::CaptureInfo info;
+  OffCpuCapture() {
+    info.attrs.push_back(realtime_attr(1, 0));                            // cpu-clock
+    info.attrs.back().flags |= 1ULL << 26;                                // context_switch
+    info.attrs.push_back(realtime_attr(2, kSchedSwitchId));               // sched:sched_switch
+    perfdata::TracepointFormat format;
+    format.system = "sched";
+    format.name = "sched_switch";
+    format.id = kSchedSwitchId;
+    format.fields = {{"common_type", 0, 2, false},
+                     {"prev_pid", 24, 4, true},
+                     {"prev_state", 32, 8, true},
+                     {"next_pid", 56, 4, true}};
+    info.tracepoints.push_back(format);
+  }
+  // sched_switch's raw record: tid 8 leaves in `state`.
+  static std::vector<std::byte> raw(uint64_t state) {
+    std::vector<std::byte> bytes(64);
+    uint16_t type = kSchedSwitchId;
+    uint32_t prev_pid = 8;
+    std::memcpy(bytes.data(), &type, sizeof type);
+    std::memcpy(bytes.data() + 24, &prev_pid, sizeof prev_pid);
+    std::memcpy(bytes.data() + 32, &state, sizeof state);
+    return bytes;
+  }
+  static perfdata::Switch switch_record(bool out, uint64_t time) {
+    perfdata::Switch record;
+    record.out = out;
+    record.sample_id.pid = 7;
+    record.sample_id.tid = 8;
+    record.sample_id.time = time;
+    record.sample_id.has_time = true;
+    return record;
+  }
+};
+
+// A thread sleeps from 3000 to 7000 ns; the span "work" (1000..5000) ends in
+// between: the interval is split at 5000, the first piece carries the span
+// and the switch, both carry thread_state; the wall profile gets the CPU
+// sample and both pieces.
+TEST_F(JoinHandlerTest, OffCpuIntervalsAreSplitAtSpanEndsAndLabelled) {
+  int spans_pipe[2];
+  ASSERT_EQ(::pipe2(spans_pipe, O_CLOEXEC), 0);
+  const std::string path = "/proc/self/fd/" + std::to_string(spans_pipe[0]);
+  const std::string line = span_line();
+  ASSERT_EQ(::write(spans_pipe[1], line.data(), line.size()), static_cast<ssize_t>(line.size()));
+  ::close(spans_pipe[1]);
+  auto loader = SpanLoader::start(SpanLoaderInputs{{path}, {}, {}, {}}, {}, attribute::SpanScope::kRoot);
+  ASSERT_TRUE(loader) << loader.error().to_string();
+
+  OffCpuCapture capture;
+  FixedReader reader(capture.info);
+  binaries::BinaryTable binaries(symbolize::binary_options(symbolizer_options_));
+  symbolize::Symbolizer symbolizer(binaries, symbolizer_options_);
+  RecordingSink off_cpu_sink, wall_sink;
+  JoinOptions options;
+  options.off_cpu_sink = &off_cpu_sink;
+  options.wall_sink = &wall_sink;
+  JoinHandler handler(reader, binaries, symbolizer, options, loader->get());
+
+  handler.on_sample(sample(reader.info(), 0, 2000));  // cpu-clock, in the span
+  std::vector<std::byte> raw = OffCpuCapture::raw(1);  // S: sleeping
+  perfdata::Sample leaving = sample(reader.info(), 1, 2999);
+  leaving.raw = raw;
+  handler.on_sample(leaving);
+  handler.on_switch(OffCpuCapture::switch_record(true, 3000));
+  handler.on_switch(OffCpuCapture::switch_record(false, 7000));
+  auto finished = handler.finish();
+  ::close(spans_pipe[0]);
+  ASSERT_TRUE(finished) << finished.error().to_string();
+
+  ASSERT_NE(handler.off_cpu(), nullptr);
+  EXPECT_EQ(handler.samples(), 1u) << "sched_switch samples are no profile of their own";
+  EXPECT_TRUE(handler.other_profiles().empty());
+  ASSERT_EQ(off_cpu_sink.emitted.size(), 2u);
+  EXPECT_EQ(off_cpu_sink.emitted[0].unix_ns, 3000);
+  EXPECT_EQ(off_cpu_sink.emitted[0].period, 2000);
+  EXPECT_EQ(off_cpu_sink.emitted[0].labels["span_name"], "work");
+  EXPECT_EQ(off_cpu_sink.emitted[0].labels["thread_state"], "sleeping");
+  EXPECT_EQ(off_cpu_sink.emitted[1].unix_ns, 5000);
+  EXPECT_EQ(off_cpu_sink.emitted[1].period, 2000);
+  EXPECT_EQ(off_cpu_sink.emitted[1].labels.count("span_name"), 0u);
+  EXPECT_EQ(off_cpu_sink.emitted[1].labels["thread_state"], "sleeping");
+  ASSERT_EQ(wall_sink.emitted.size(), 3u);
+  EXPECT_EQ(wall_sink.emitted[0].labels["thread_state"], "running");
+  EXPECT_EQ(wall_sink.emitted[0].period, 1000);
+
+  OffCpuReport report = handler.off_cpu()->report(5);
+  EXPECT_EQ(report.pairing.intervals, 1u);
+  EXPECT_EQ(report.pieces, 2u);
+  EXPECT_EQ(report.off_cpu_ns[0], 4000);
+  EXPECT_EQ(report.off_cpu_ns_in_spans, 2000);
+  ASSERT_TRUE(report.span_time);
+  ASSERT_EQ(report.span_time->by_name.size(), 1u);
+  const SpanTimeTotals& work = report.span_time->by_name[0].totals;
+  EXPECT_EQ(work.duration_ns, 4000);
+  EXPECT_EQ(work.cpu_ns, 1000);
+  EXPECT_EQ(work.off_cpu_ns[0], 2000);
+  EXPECT_EQ(work.unaccounted_ns, 1000);
+  ASSERT_EQ(report.span_time->slowest.size(), 1u);
+  EXPECT_NE(report.span_time->slowest[0].line.find("work 4 us: 1 us CPU, 2 us sleeping"),
+            std::string::npos)
+      << report.span_time->slowest[0].line;
 }
 
 }  // namespace
