@@ -150,7 +150,7 @@ BlockingTally work(int index, const BlockingOptions& options, Helper& helper, in
       helper.wait_until_holding();
     }
     if (kind == Kind::pipe) helper.post(Helper::Job::write_pipe);
-    ScopedSpan span(spans, span_name(kind), nullptr);
+    ScopedSpan span(spans, span_name(kind), nullptr, true);
     switch (kind) {
       case Kind::sleep:
         wait_sleeping(options.span_ms);

@@ -8,6 +8,8 @@
 //   span "pipe"   wait_for_pipe:   read() on a pipe the helper writes after span_ms
 //   span "cpu"    burn_cpu:        spins span_ms on the CPU (no blocking at all)
 //
+// Each span carries the CPU time its thread spent in it (demo.thread_cpu_ns): on a
+// loaded machine even the CPU span waits for a CPU, and a test needs the truth.
 // Each worker thread ("blocker-K") has a helper thread ("helper-K") without spans.
 // Worker K starts at kind K, so the workers burn the CPU at different times.
 #pragma once
