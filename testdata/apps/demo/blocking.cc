@@ -58,10 +58,18 @@ class Helper {
     changed_.notify_all();
   }
 
-  // Returns once the helper holds the contended mutex (before the span starts).
+  // Returns once the helper holds the contended mutex (before the span starts). The
+  // helper keeps holding it until request_lock, so this cannot miss it.
   void wait_until_holding() {
     std::unique_lock lock(state_mutex_);
     changed_.wait(lock, [this] { return holding_; });
+  }
+
+  // The worker is about to lock: from now on the helper holds the mutex span_ms.
+  void request_lock() {
+    std::lock_guard lock(state_mutex_);
+    lock_requested_ = true;
+    changed_.notify_all();
   }
 
   void serve() {
@@ -77,9 +85,11 @@ class Helper {
       if (job == Job::hold_mutex) {
         std::lock_guard held(contended_);
         {
-          std::lock_guard lock(state_mutex_);
+          std::unique_lock lock(state_mutex_);
           holding_ = true;
           changed_.notify_all();
+          changed_.wait(lock, [this] { return lock_requested_; });
+          lock_requested_ = false;
         }
         sleep_ms(span_ms_);
         std::lock_guard lock(state_mutex_);
@@ -96,7 +106,8 @@ class Helper {
   std::mutex state_mutex_;
   std::condition_variable changed_;
   Job job_ = Job::none;
-  bool holding_ = false;
+  bool holding_ = false;         // until just before contended_ is unlocked
+  bool lock_requested_ = false;  // the worker is about to wait for contended_
   std::mutex contended_;
   int pipe_fd_;
   int64_t span_ms_;
@@ -156,6 +167,7 @@ BlockingTally work(int index, const BlockingOptions& options, Helper& helper, in
         wait_sleeping(options.span_ms);
         break;
       case Kind::mutex:
+        helper.request_lock();
         wait_for_mutex(helper.contended());
         break;
       case Kind::pipe:
