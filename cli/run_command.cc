@@ -45,7 +45,7 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& options) {
                   "perf event to sample (default perf's: cycles, or cpu-clock without a "
                   "hardware PMU); checked before the command runs, never silently replaced")
       ->type_name("EVENT");
-  run->add_flag("--off-cpu", options.run.perf.off_cpu,
+  CLI::Option* off_cpu = run->add_flag("--off-cpu", options.run.perf.off_cpu,
                 "Also record why threads wait: perf samples sched:sched_switch at every "
                 "switch-out (with its stack) and the switches themselves, with -e EVENT "
                 "(cpu-clock by default) at -F HZ; the join writes DIR/offcpu.pb.gz and "
@@ -58,7 +58,8 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& options) {
                               "called libc's blocking call) or fp (about 0.3 KB per switch)",
                               record::kOffCpuStackBytes, record::kOffCpuStackBytes / 1024 + 1))
       ->type_name("dwarf[,SIZE]|fp")
-      ->default_val("dwarf");
+      ->default_val("dwarf")
+      ->needs(off_cpu);
   run->add_option("--mmap-pages", options.run.perf.mmap_pages,
                   fmt::format("perf's ring buffer (-m), pages per CPU, a power of 2 (default: "
                               "perf's, {} with --off-cpu); records perf cannot write in time "
