@@ -298,6 +298,28 @@ def check_refusals(tap, spanprof, demo, work):
                         os.path.join(work, "lbr"), "--", demo, "--blocking"])
     tap.check(code == 1 and "--off-cpu-stacks lbr: use fp or dwarf[,SIZE]" in err,
               "--off-cpu-stacks lbr: refused (exit 1)", f"{code}\n{err}")
+    # A perf that cannot open sched_switch (as on a kernel without it): the preflight
+    # records with the same events, so this fails before the command starts.
+    fake_bin = os.path.join(work, "fake-bin")
+    os.mkdir(fake_bin)
+    with open(os.path.join(fake_bin, "perf"), "w") as fake:
+        fake.write(f"""#!/bin/sh
+case "$*" in
+  *sched:sched_switch*) echo "event syntax error: 'sched:sched_switch' unknown tracepoint" >&2
+                        exit 255 ;;
+esac
+exec {shutil.which("perf")} "$@"
+""")
+    os.chmod(os.path.join(fake_bin, "perf"), 0o755)
+    marker = os.path.join(work, "ran")
+    code, _, err = run([spanprof, "run", "--off-cpu", "-o", os.path.join(work, "fake"), "--",
+                        "/bin/touch", marker],
+                       env=dict(os.environ, PATH=fake_bin + os.pathsep + os.environ["PATH"]))
+    tap.check(code == 4 and "perf record --off-cpu (cpu-clock/freq=999/ and "
+              "sched:sched_switch/call-graph=dwarf" in err and "unknown tracepoint" in err and
+              not os.path.exists(marker),
+              "an unusable sched_switch fails the preflight: exit 4 with perf's message, before "
+              "the command runs", f"{code}\n{err}")
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
         tap.skip("an unprivileged user is told what is missing", "needs root and setpriv")
         return
