@@ -45,6 +45,27 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& options) {
                   "perf event to sample (default perf's: cycles, or cpu-clock without a "
                   "hardware PMU); checked before the command runs, never silently replaced")
       ->type_name("EVENT");
+  CLI::Option* off_cpu = run->add_flag("--off-cpu", options.run.perf.off_cpu,
+                "Also record why threads wait: perf samples sched:sched_switch at every "
+                "switch-out (with its stack) and the switches themselves, with -e EVENT "
+                "(cpu-clock by default) at -F HZ; the join writes DIR/offcpu.pb.gz and "
+                "DIR/wall.pb.gz (docs/off-cpu.md). Needs root, CAP_PERFMON or "
+                "kernel.perf_event_paranoid=-1, and a readable tracefs; checked before CMD runs");
+  run->add_option("--off-cpu-stacks", options.run.perf.off_cpu_stacks,
+                  fmt::format("How sched_switch takes stacks with --off-cpu: dwarf[,SIZE] (copies "
+                              "SIZE bytes of user stack per switch, default {}: about {} KB of "
+                              "perf.data per switch; frame pointers lose the function that "
+                              "called libc's blocking call) or fp (about 0.3 KB per switch)",
+                              record::kOffCpuStackBytes, record::kOffCpuStackBytes / 1024 + 1))
+      ->type_name("dwarf[,SIZE]|fp")
+      ->default_val("dwarf")
+      ->needs(off_cpu);
+  run->add_option("--mmap-pages", options.run.perf.mmap_pages,
+                  fmt::format("perf's ring buffer (-m), pages per CPU, a power of 2 (default: "
+                              "perf's, {} with --off-cpu); records perf cannot write in time "
+                              "are lost and counted",
+                              record::kOffCpuMmapPages))
+      ->type_name("PAGES");
   run->add_option("--spans", options.run.spans_file,
                   "Where the command writes OTLP JSON Lines spans (SPANPROF_SPANS_FILE; default "
                   "DIR/spans.jsonl); joined with the spans in DIR")

@@ -17,6 +17,10 @@ Cases:
               joined without spans (target <= 1.5x).
   run         the demo's fixed workload, its own wall time under `spanprof run`
               (999 Hz, fp stacks, spans to a file) vs bare (target <= 1.05x).
+  run-off-cpu the run case's workload bare vs under `spanprof run --off-cpu --no-join`
+              (target <= 1.10x) and plain `spanprof run`; the blocking demo (switching
+              ~1k/s per thread) bare vs --off-cpu with dwarf and fp sched_switch stacks;
+              perf.data bytes per second and per switch, lost records.
   activation-header
               spanprof/activation.h's cost per call (the demo's --activation-bench:
               activate/deactivate alternating, and the current span again), without and
@@ -237,6 +241,94 @@ def case_run(args, work):
     return {"bare_ms": bare_ms, "profiled_ms": profiled_ms}
 
 
+def perf_stats(perf_data):
+    """{"samples", "switches", "lost"} from `perf report --stats`: the capture's sample
+    records, switch records and LOST records."""
+    stats = subprocess.run(["perf", "report", "--stats", "-i", perf_data], capture_output=True,
+                           text=True).stdout
+    def total(name):
+        found = re.search(rf"^\s*{name} events:\s*(\d+)", stats, re.M)
+        return int(found.group(1)) if found else 0
+    return {"samples": total("SAMPLE"), "switches": total("SWITCH"), "lost": total("LOST")}
+
+
+def blocking_elapsed_ms(args_list):
+    """Runs a command that ends in the blocking demo; returns the demo's own elapsed ms."""
+    result = subprocess.run(args_list, capture_output=True, text=True)
+    match = re.search(r"spans of \d+ ms in (\d+) ms", result.stdout)
+    if result.returncode != 0 or not match:
+        raise SystemExit(f"failed: {' '.join(args_list)}: {result.stderr[-500:]}")
+    return int(match.group(1))
+
+
+def case_run_off_cpu(args, work):
+    """The run case's workload bare, under `spanprof run --no-join` and under
+    `spanprof run --off-cpu --no-join`, interleaved; then the blocking demo, which
+    switches ~1k times per second per thread, bare and under --off-cpu with dwarf and fp
+    sched_switch stacks. perf.data bytes per second of the command's run, and per switch."""
+    demo = [args.demo, "--requests", "150" if args.quick else "400", "--threads", "1"]
+    variants = {"bare": [], "run": ["--no-join"], "off-cpu": ["--off-cpu", "--no-join"]}
+    elapsed = {name: [] for name in variants}
+    files = {}
+    for attempt in range(5):
+        for name, flags in variants.items():
+            if not flags:
+                elapsed[name].append(demo_elapsed_ms(demo))
+                continue
+            out = os.path.join(work, f"off-cpu-{name}-{attempt}")
+            elapsed[name].append(demo_elapsed_ms([args.spanprof, "run", "-q", *flags, "-o", out,
+                                                  "--", *demo]))
+            perf_data = os.path.join(out, "perf.data")
+            files[name] = (os.path.getsize(perf_data), perf_stats(perf_data))
+            shutil.rmtree(out, ignore_errors=True)
+    best = {name: min(ms) for name, ms in elapsed.items()}
+    print(f"run-off-cpu: the run case's workload ({demo[2]} requests x 2 threads)")
+    for name, label in (("bare", "bare"), ("run", "spanprof run (999 Hz, fp)"),
+                        ("off-cpu", "spanprof run --off-cpu (dwarf sched_switch)")):
+        extra = ""
+        if name in files:
+            size, stats = files[name]
+            extra = (f"  {size / (best[name] / 1000) / 1e6:6.2f} MB/s of perf.data, "
+                     f"{stats['switches']} switch records, {stats['lost']} lost")
+        print(f"  {label:<45} {best[name] / 1000:8.2f} s{extra}")
+    print(f"  ratio: --off-cpu {best['off-cpu'] / best['bare']:.3f}x bare (target <= 1.10x), "
+          f"{best['off-cpu'] / best['run']:.3f}x spanprof run")
+    results = {"bare_ms": best["bare"], "run_ms": best["run"], "off_cpu_ms": best["off-cpu"],
+               "off_cpu_bytes_per_s": files["off-cpu"][0] / (best["off-cpu"] / 1000),
+               "off_cpu_lost": files["off-cpu"][1]["lost"]}
+
+    rounds = "10" if args.quick else "40"
+    blocking = [args.demo, "--blocking", "--threads", "4", "--span-ms", "2", "--rounds", rounds]
+    stacks = {"bare": None, "dwarf": "dwarf", "fp": "fp"}
+    elapsed = {name: [] for name in stacks}
+    for attempt in range(3):
+        for name, mode in stacks.items():
+            if mode is None:
+                elapsed[name].append(blocking_elapsed_ms(blocking))
+                continue
+            out = os.path.join(work, f"blocking-{name}-{attempt}")
+            elapsed[name].append(blocking_elapsed_ms(
+                [args.spanprof, "run", "-q", "--off-cpu", "--off-cpu-stacks", mode, "--no-join",
+                 "-o", out, "--", *blocking]))
+            perf_data = os.path.join(out, "perf.data")
+            files[name] = (os.path.getsize(perf_data), perf_stats(perf_data))
+            shutil.rmtree(out, ignore_errors=True)
+    best = {name: min(ms) for name, ms in elapsed.items()}
+    print(f"run-off-cpu: the blocking demo (4 threads + 4 helpers, 2 ms spans, {rounds} rounds)")
+    print(f"  bare                                          {best['bare'] / 1000:8.2f} s")
+    for name in ("dwarf", "fp"):
+        size, stats = files[name]
+        # Each switch-out is one sched_switch sample and two switch records (out, in).
+        per_switch = size / max(stats["switches"] / 2, 1)
+        print(f"  --off-cpu-stacks {name:<5} {best[name] / 1000:20.2f} s  "
+              f"{best[name] / best['bare']:.3f}x, {size / (best[name] / 1000) / 1e6:6.2f} MB/s, "
+              f"{per_switch:,.0f} bytes per switch, {stats['lost']} lost")
+        results[f"blocking_{name}"] = {"ms": best[name], "bare_ms": best["bare"],
+                                       "bytes": size, "bytes_per_switch": per_switch,
+                                       "lost": stats["lost"]}
+    return results
+
+
 def activation_bench(demo, calls, env):
     """{"switches", "repeats", "clock_gettime": ns per call} from the demo's --activation-bench."""
     result = subprocess.run([demo, "--activation-bench", str(calls)], capture_output=True,
@@ -355,7 +447,7 @@ def main():
     parser.add_argument("--demo", required=True)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", choices=["join-fp", "join-dwarf", "join-1gb", "spans-1m", "run",
-                                           "activation-header", "node-hook"])
+                                           "run-off-cpu", "activation-header", "node-hook"])
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="spanprof-bench-", dir=os.environ.get("BENCH_DIR"))
@@ -363,6 +455,7 @@ def main():
     try:
         cases = {"join-fp": case_join_fp, "join-dwarf": case_join_dwarf,
                  "spans-1m": case_spans_1m, "join-1gb": case_join_1gb, "run": case_run,
+                 "run-off-cpu": case_run_off_cpu,
                  "activation-header": case_activation_header,
                  "node-hook": case_node_hook}
         for name, case in cases.items():

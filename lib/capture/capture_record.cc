@@ -200,6 +200,8 @@ std::string capture_record_json(const CaptureRecord& r) {
     json.field("event", r.options.event);
   }
   json.field("user_space_only", r.options.user_space_only);
+  json.field("off_cpu", r.options.off_cpu);
+  if (r.options.off_cpu) json.field("off_cpu_stacks", r.options.off_cpu_stacks);
   json.end_object();
   optional_int(json, "sample_frequency_hz", r.sample_frequency_hz.value_or(0),
                r.sample_frequency_hz.has_value());
@@ -306,6 +308,8 @@ Result<CaptureRecord> parse_capture_record(std::string_view text, const std::str
     read.get(object, "call_graph", r.options.call_graph);
     read.get(object, "event", r.options.event);
     read.get(object, "user_space_only", r.options.user_space_only);
+    read.get(object, "off_cpu", r.options.off_cpu);
+    read.get(object, "off_cpu_stacks", r.options.off_cpu_stacks);
   }
   int64_t sampled = 0;
   read.get(root, "sample_frequency_hz", sampled);

@@ -8,7 +8,8 @@
 // absolute path):
 //   state, command[], app_pid, perf_pid, perf_command[], perf_version, kernel,
 //   spanprof_version,
-//   options{frequency_hz (asked for), call_graph, event, user_space_only},
+//   options{frequency_hz (asked for), call_graph, event, user_space_only, off_cpu,
+//           off_cpu_stacks (with off_cpu)},
 //   sample_frequency_hz (what perf sampled at, after the kernel's throttling),
 //   clocks{start, end: {realtime_ns, monotonic_ns}},
 //   exit{code, signal, shell_code, terminal_signal},
@@ -44,6 +45,8 @@ struct RecordedOptions {
   std::string call_graph;    // "fp", "dwarf,8192"
   std::string event;         // "" = perf's default
   bool user_space_only = false;
+  bool off_cpu = false;        // --off-cpu: sched_switch at every switch-out, --switch-events
+  std::string off_cpu_stacks;  // with off_cpu: "dwarf", "dwarf,4096" or "fp"
 };
 
 struct RecordedExit {

@@ -4,6 +4,16 @@
 //
 //   perf record -F HZ -g -k monotonic --buildid-mmap -N -o DIR/perf.data [-e EVENT] -- CMD...
 //
+// With off_cpu, every switch-out is a sample and the switches are recorded too:
+//
+//   perf record -c 1 -e cpu-clock/freq=HZ/ -e sched:sched_switch/call-graph=dwarf,stack-size=N/
+//               --switch-events -g -k monotonic ... -m PAGES -- CMD...
+//
+// FACTS (perf 6.1): -F and -c together are refused, and -F would put the
+// tracepoint in frequency mode too, which thins a busy thread's switches; so
+// the period is 1 for all events and the sampling event carries its own
+// freq term. Tracepoint terms accept only call-graph and stack-size.
+//
 // -k monotonic: the sample clock spans can be aligned with (FACTS: -k realtime
 // only works with software events). -N: no ~/.debug cache, --buildid-mmap: build
 // ids in the MMAP2 records instead.
@@ -20,11 +30,25 @@
 
 namespace spanprof::record {
 
+// The tracepoint --off-cpu samples at every switch-out.
+inline constexpr std::string_view kSwitchTracepoint = "sched:sched_switch";
+// Bytes of user stack copied at each switch-out with dwarf stacks (measured:
+// docs/off-cpu.md), and perf's -m with --off-cpu, in pages per CPU.
+inline constexpr int kOffCpuStackBytes = 8192;
+inline constexpr int kOffCpuMmapPages = 1024;
+
 struct PerfOptions {
   int frequency_hz = 999;
   std::string call_graph = "fp";  // "fp" (-g) or "dwarf[,STACK_BYTES]"
   std::string event;              // "" leaves perf's default (cycles, or cpu-clock without a PMU)
   bool user_space_only = false;   // --all-user: set when perf_event_paranoid forbids kernel samples
+  // --off-cpu: sched:sched_switch at every switch-out and --switch-events, with
+  // the sampling event (cpu-clock unless event is set) at frequency_hz.
+  bool off_cpu = false;
+  // How sched_switch takes its stacks: "dwarf[,STACK_BYTES]" (the default:
+  // frame pointers lose the caller of libc's blocking wrappers, FACTS) or "fp".
+  std::string off_cpu_stacks = "dwarf";
+  int mmap_pages = 0;  // perf -m, pages per CPU (a power of 2); 0: perf's own, or kOffCpuMmapPages
 };
 
 // Fails with the install command when perf is not in PATH.
@@ -41,8 +65,14 @@ struct PerfAccess {
 // Fails, explaining the setting and the fix, when no profiling is allowed at all.
 Result<PerfAccess> check_perf_access();
 
-// Checks that frequency and call graph are usable values.
+// Checks that frequency, call graphs, ring buffer and events are usable values.
 Result<void> validate_options(const PerfOptions& options);
+
+// With off_cpu: the sampling event with its freq term ("cpu-clock/freq=999/",
+// "cycles/freq=999/u", "cpu/event=0x3c,freq=999/"), and the sched_switch event
+// with its stack terms ("sched:sched_switch/call-graph=dwarf,stack-size=8192/").
+std::string off_cpu_sampling_event(const PerfOptions& options);
+std::string off_cpu_switch_event(const PerfOptions& options);
 
 // The full argv, perf_path first.
 std::vector<std::string> perf_record_argv(const std::string& perf_path, const PerfOptions& options,

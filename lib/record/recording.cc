@@ -15,6 +15,7 @@
 #include "record/child_env.h"
 #include "record/runtime_hooks.h"
 #include "record/subprocess.h"
+#include "record/tracepoint_access.h"
 #include "record/workload_wait.h"
 #include "spanprof_version.h"
 
@@ -99,8 +100,14 @@ std::string spans_file_for_record(const std::string& dir, const std::string& spa
 }
 
 capture::RecordedOptions recorded_options(const PerfOptions& perf) {
-  return capture::RecordedOptions{perf.frequency_hz, perf.call_graph, perf.event,
-                                  perf.user_space_only};
+  capture::RecordedOptions recorded;
+  recorded.frequency_hz = perf.frequency_hz;
+  recorded.call_graph = perf.call_graph;
+  recorded.event = perf.event;
+  recorded.user_space_only = perf.user_space_only;
+  recorded.off_cpu = perf.off_cpu;
+  if (perf.off_cpu) recorded.off_cpu_stacks = perf.off_cpu_stacks;
+  return recorded;
 }
 
 capture::RecordedReceiverStats recorded_stats(const receiver::ReceiverStats& s) {
@@ -169,7 +176,13 @@ std::expected<RunReport, RunFailure> record_command(RunOptions options) {
   if (!perf_path) return fail(RunFailureKind::kCannotRecord, perf_path.error());
   auto access = check_perf_access();
   if (!access) return fail(RunFailureKind::kCannotRecord, access.error());
-  if (!access->kernel_allowed && !options.perf.user_space_only) {
+  if (options.perf.off_cpu) {
+    auto tracepoint = check_tracepoint_access(probe_tracepoint_access(*perf_path));
+    if (!tracepoint) return fail(RunFailureKind::kCannotRecord, tracepoint.error());
+  }
+  // With --off-cpu allowed, perf may sample the kernel (paranoid -1 or
+  // CAP_PERFMON), and --all-user would exclude sched_switch, a kernel event.
+  if (!access->kernel_allowed && !options.perf.user_space_only && !options.perf.off_cpu) {
     options.perf.user_space_only = true;
     warn(access->explanation + "; recording user space only (perf record --all-user)");
   }

@@ -3,6 +3,7 @@
 //
 //   spanprof-demo [--duration-ms N] [--threads N] [--libc-leaf] [--ms-span-clock]
 //                 [--event-loop [--in-flight N]] [--activation-bench N]
+//                 [--blocking [--span-ms N] [--rounds N]]
 //
 // worker-K serves one request kind (checksum, parse, compress in turn); the
 // main thread serves all kinds round-robin, so only per-request attribution
@@ -15,6 +16,10 @@
 // step of each at a time, all kinds mixed, as an event loop does; the spans of the
 // requests overlap on the thread, and spanprof/activation.h records which one is current
 // around each step (to SPANPROF_ACTIVATIONS_DIR, which `spanprof run` sets).
+//
+// --blocking: --threads N workers (each with a helper thread) whose spans sleep, wait for
+// a mutex, block in read() on a pipe, or burn the CPU, each for --span-ms N (40), each kind
+// --rounds N times (3): the off-CPU test's workload (blocking.h).
 //
 // --activation-bench N: times N calls of the activation header and exits.
 //
@@ -38,6 +43,7 @@
 #include <vector>
 
 #include "activations.h"
+#include "blocking.h"
 #include "event_loop.h"
 #include "span_writer.h"
 #include "workloads.h"
@@ -54,6 +60,9 @@ struct Options {
   bool event_loop = false;
   int in_flight = 8;
   uint64_t activation_bench = 0;  // calls; 0: serve requests
+  bool blocking = false;
+  int64_t span_ms = 40;
+  int rounds = 3;
 };
 
 // --requests: a fixed amount of work, for timing the demo bare and profiled.
@@ -70,7 +79,8 @@ constexpr demo::RequestKind kKinds[] = {demo::RequestKind::checksum, demo::Reque
 void usage(FILE* out) {
   std::fputs(
       "usage: spanprof-demo [--duration-ms N | --requests N] [--threads N] [--span-split N] "
-      "[--libc-leaf] [--ms-span-clock] [--event-loop [--in-flight N]] [--activation-bench N]\n",
+      "[--libc-leaf] [--ms-span-clock] [--event-loop [--in-flight N]] [--activation-bench N] "
+      "[--blocking [--span-ms N] [--rounds N]]\n",
       out);
 }
 
@@ -104,6 +114,10 @@ bool parse_args(int argc, char** argv, Options& options) {
       options.event_loop = true;
       continue;
     }
+    if (arg == "--blocking") {
+      options.blocking = true;
+      continue;
+    }
     bool has_value = i + 1 < argc;
     bool ok = false;
     if (arg == "--duration-ms" && has_value) {
@@ -118,6 +132,10 @@ bool parse_args(int argc, char** argv, Options& options) {
       ok = parse_int<int>(argv[++i], 1, 1000, options.in_flight);
     } else if (arg == "--activation-bench" && has_value) {
       ok = parse_int<uint64_t>(argv[++i], 2, 10'000'000'000, options.activation_bench);
+    } else if (arg == "--span-ms" && has_value) {
+      ok = parse_int<int64_t>(argv[++i], 1, 60'000, options.span_ms);
+    } else if (arg == "--rounds" && has_value) {
+      ok = parse_int<int>(argv[++i], 1, 10'000, options.rounds);
     }
     if (!ok) {
       std::fprintf(stderr, "spanprof-demo: bad argument '%s'\n", argv[i]);
@@ -186,11 +204,29 @@ int main(int argc, char** argv) {
     demo::activation_bench(options.activation_bench);
     return 0;
   }
+  if (options.blocking && options.threads < 1) {
+    std::fputs("spanprof-demo: --blocking needs --threads 1 or more\n", stderr);
+    return 2;
+  }
 
   demo::SpanWriter* spans =
       demo::SpanWriter::open(std::getenv("SPANPROF_SPANS_FILE"), "spanprof-demo",
                              options.ms_span_clock ? demo::SpanClock::millisecond_starts
                                                    : demo::SpanClock::precise);
+  if (options.blocking) {
+    auto blocking_start = std::chrono::steady_clock::now();
+    demo::BlockingTally tally = demo::run_blocking(
+        demo::BlockingOptions{options.threads, options.rounds, options.span_ms}, spans);
+    delete spans;  // flushes the last spans
+    auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - blocking_start);
+    std::printf("spanprof-demo: %d blocking threads, %llu spans of %lld ms in %lld ms, result "
+                "%016llx\n",
+                options.threads, static_cast<unsigned long long>(tally.spans),
+                static_cast<long long>(options.span_ms), static_cast<long long>(elapsed.count()),
+                static_cast<unsigned long long>(tally.result));
+    return tally.spans > 0 ? 0 : 1;
+  }
 
   auto start = std::chrono::steady_clock::now();
   g_max_requests = options.requests;

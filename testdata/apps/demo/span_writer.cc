@@ -94,7 +94,7 @@ SpanContext SpanWriter::new_span(const SpanContext* parent) {
 }
 
 void SpanWriter::record(const SpanContext& span, const SpanContext* parent, std::string_view name,
-                        int64_t start_ns, int64_t end_ns) {
+                        int64_t start_ns, int64_t end_ns, int64_t thread_cpu_ns) {
   if (clock_ == SpanClock::millisecond_starts) {
     int64_t duration_ns = end_ns - start_ns;
     start_ns -= start_ns % 1'000'000;
@@ -108,7 +108,12 @@ void SpanWriter::record(const SpanContext& span, const SpanContext* parent, std:
                      std::to_string(start_ns) + "\",\"endTimeUnixNano\":\"" +
                      std::to_string(end_ns) +
                      "\",\"attributes\":[{\"key\":\"thread.os_id\",\"value\":{\"intValue\":\"" +
-                     std::to_string(tid) + "\"}}]}";
+                     std::to_string(tid) + "\"}}";
+  if (thread_cpu_ns >= 0) {
+    json += ",{\"key\":\"demo.thread_cpu_ns\",\"value\":{\"intValue\":\"" +
+            std::to_string(thread_cpu_ns) + "\"}}";
+  }
+  json += "]}";
   std::lock_guard lock(mutex_);
   if (pending_count_ > 0) pending_ += ',';
   pending_ += json;
@@ -148,18 +153,27 @@ void SpanWriter::flush() {
   pending_count_ = 0;
 }
 
-ScopedSpan::ScopedSpan(SpanWriter* writer, std::string_view name, const SpanContext* parent)
-    : writer_(writer), name_(name), has_parent_(parent != nullptr) {
+static int64_t thread_cpu_now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+ScopedSpan::ScopedSpan(SpanWriter* writer, std::string_view name, const SpanContext* parent,
+                       bool measure_cpu)
+    : writer_(writer), name_(name), has_parent_(parent != nullptr), measure_cpu_(measure_cpu) {
   if (writer_ == nullptr) return;
   if (parent) parent_ = *parent;
   context_ = writer_->new_span(parent);
   start_ns_ = SpanWriter::now_ns();
+  if (measure_cpu_) start_cpu_ns_ = thread_cpu_now_ns();
 }
 
 ScopedSpan::~ScopedSpan() {
   if (writer_ == nullptr) return;
+  int64_t cpu_ns = measure_cpu_ ? thread_cpu_now_ns() - start_cpu_ns_ : -1;
   writer_->record(context_, has_parent_ ? &parent_ : nullptr, name_, start_ns_,
-                  SpanWriter::now_ns());
+                  SpanWriter::now_ns(), cpu_ns);
 }
 
 }  // namespace demo

@@ -36,9 +36,10 @@ class SpanWriter {
   // Starts a trace or a child of parent; returns the new span's context.
   SpanContext new_span(const SpanContext* parent);
 
-  // Records a finished span of the calling thread (buffered per call site by the caller).
+  // Records a finished span of the calling thread (buffered per call site by the caller);
+  // thread_cpu_ns >= 0 adds it as the attribute demo.thread_cpu_ns.
   void record(const SpanContext& span, const SpanContext* parent, std::string_view name,
-              int64_t start_ns, int64_t end_ns);
+              int64_t start_ns, int64_t end_ns, int64_t thread_cpu_ns = -1);
 
   // Writes what is buffered as one TracesData line.
   void flush();
@@ -57,10 +58,12 @@ class SpanWriter {
   uint64_t rng_state_;
 };
 
-// Scoped span: starts at construction, recorded at destruction.
+// Scoped span: starts at construction, recorded at destruction. With measure_cpu the
+// CPU time the thread spent inside it is recorded too (the off-CPU test's truth).
 class ScopedSpan {
  public:
-  ScopedSpan(SpanWriter* writer, std::string_view name, const SpanContext* parent);
+  ScopedSpan(SpanWriter* writer, std::string_view name, const SpanContext* parent,
+             bool measure_cpu = false);
   ~ScopedSpan();
   const SpanContext& context() const { return context_; }
 
@@ -71,6 +74,8 @@ class ScopedSpan {
   SpanContext parent_;
   bool has_parent_;
   int64_t start_ns_ = 0;
+  bool measure_cpu_;
+  int64_t start_cpu_ns_ = 0;
 };
 
 }  // namespace demo

@@ -195,7 +195,7 @@ TEST_F(CaptureDirTest, RecordRoundTripsThroughJson) {
   record.perf_version = "perf version 6.1";
   record.kernel_release = "6.1.0";
   record.spanprof_version = "0.1.0";
-  record.options = {4000, "dwarf,8192", "cpu-clock", true};
+  record.options = {4000, "dwarf,8192", "cpu-clock", true, true, "dwarf,4096"};
   record.sample_frequency_hz = 1000;
   record.clocks_start = {10, 20};
   record.clocks_end = ClockPair{30, 40};
@@ -210,6 +210,8 @@ TEST_F(CaptureDirTest, RecordRoundTripsThroughJson) {
   EXPECT_EQ(parsed->sample_frequency_hz, 1000);
   EXPECT_FALSE(parsed->exit->code.has_value());
   EXPECT_EQ(parsed->receiver->stats->bytes_written, 9u);
+  EXPECT_TRUE(parsed->options.off_cpu);
+  EXPECT_EQ(parsed->options.off_cpu_stacks, "dwarf,4096");
 }
 
 TEST_F(CaptureDirTest, RecordPushKeepsEverythingElse) {

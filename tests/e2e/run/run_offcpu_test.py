@@ -1,0 +1,376 @@
+#!/usr/bin/env python3
+"""spanprof run --off-cpu end to end: the blocking demo (spanprof-demo --blocking), whose
+spans each sleep, wait for a mutex, block in read() on a pipe or burn the CPU for a known
+time (testdata/apps/demo/blocking.h).
+
+1. The capture, read with perf itself: every switch-out sampled (period 1, not frequency
+   mode) with a user stack copy, switch records of the demo's threads, nothing lost; the
+   switch records alone put each blocking span off-CPU for its duration.
+2. The join's files (docs/off-cpu.md): DIR/offcpu.pb.gz (switches/count, off_cpu/nanoseconds,
+   thread_state) and DIR/wall.pb.gz (wall/nanoseconds), read with go's pprof, against the
+   spans' own truth: per span, off-CPU within 10% of the time it did not run (its duration
+   less the CPU time the demo measured, demo.thread_cpu_ns), with the blocking function on
+   the stack; per span, wall within 10% of its duration; the CPU spans under 10% off-CPU
+   beyond their wait for a CPU; sleeping for the waits, runnable only for preemption.
+3. Refusals before the command runs: a tracepoint as the sampling event, bad
+   --off-cpu-stacks, and an unprivileged user (setpriv, when running as root).
+
+usage: run_offcpu_test.py SPANPROF DEMO
+"""
+import collections
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from run_common import Tap, load_json, run  # noqa: E402
+import pprof_raw  # noqa: E402
+
+SANITIZED = os.environ.get("SPANPROF_SANITIZED") == "1"
+THREADS = 2
+ROUNDS = 2 if SANITIZED else 3
+SPAN_MS = 40
+TOLERANCE = 0.10
+# Each blocking span's function (blocking.cc) and the kernel's wait under it.
+BLOCKING = {"sleep": "wait_sleeping", "mutex": "wait_for_mutex", "pipe": "wait_for_pipe"}
+KERNEL_WAITS = ("do_nanosleep", "futex_wait", "pipe_read")
+# Off-CPU time of a blocking span with its function on the stack: the rest is the
+# moment between the span's start and the blocking call (a preemption there).
+MIN_SHARE_WITH_FUNCTION = 0.90
+
+_SAMPLE = re.compile(r"^\s+((?:-?\d+\s+)*-?\d+):((?:\s+\d+)*)\s*$")
+_LABEL = re.compile(r"(\w+):\[([^\]]*)\]")
+
+
+def read_profile(path):
+    """(pprof_raw.Profile, sample types, [(values, location ids, labels)]): go's pprof
+    -raw, with samples of any number of values (wall.pb.gz has one)."""
+    profile, text = pprof_raw.read_raw(path)
+    samples, types, section = [], [], None
+    for line in text.splitlines():
+        if line.startswith("Samples:"):
+            section = "types"
+            continue
+        if line.startswith("Locations"):
+            break
+        if section == "types":
+            types, section = line.split(), "samples"
+            continue
+        if section != "samples":
+            continue
+        match = _SAMPLE.match(line)
+        if match:
+            samples.append(([int(v) for v in match.group(1).split()],
+                            [int(x) for x in match.group(2).split()], {}))
+        elif samples and _LABEL.search(line):
+            samples[-1][2].update(_LABEL.findall(line))
+    return profile, types, samples
+
+
+def read_spans(path):
+    """{span_id: (name, duration_ns, tid, start_unix_ns, thread_cpu_ns)}."""
+    spans = {}
+    with open(path) as f:
+        for line in f:
+            for resource in json.loads(line).get("resourceSpans", []):
+                for scope in resource.get("scopeSpans", []):
+                    for span in scope.get("spans", []):
+                        attributes = {a["key"]: int(a["value"]["intValue"])
+                                      for a in span["attributes"]}
+                        start = int(span["startTimeUnixNano"])
+                        spans[span["spanId"]] = (span["name"], int(span["endTimeUnixNano"]) -
+                                                 start, attributes.get("thread.os_id", 0), start,
+                                                 attributes.get("demo.thread_cpu_ns", 0))
+    return spans
+
+
+def switch_intervals(perf_data):
+    """{tid: [(out_ns, in_ns)]} from perf's switch records (perf clock: monotonic), each
+    switch-out paired with the thread's next switch-in, as the join pairs them."""
+    script = subprocess.run(["perf", "script", "--show-switch-events", "-F", "tid,time,event",
+                             "--ns", "-i", perf_data], capture_output=True, text=True,
+                            timeout=120).stdout
+    pending, intervals = {}, collections.defaultdict(list)
+    for match in re.finditer(r"^\s*(\d+)\s+(\d+)\.(\d{9}): PERF_RECORD_SWITCH (OUT|IN)",
+                             script, re.M):
+        tid, t = int(match.group(1)), int(match.group(2)) * 10**9 + int(match.group(3))
+        if match.group(4) == "OUT":
+            pending[tid] = t
+        elif tid in pending:
+            intervals[tid].append((pending.pop(tid), t))
+    return intervals
+
+
+def check_switch_records(tap, capture, spans):
+    """Off-CPU time per span from the switch records alone (a reference for the join):
+    the capture holds every switch-in, so each span is switched out for the time its
+    thread did not run in it (duration - demo.thread_cpu_ns)."""
+    clocks = ((load_json(os.path.join(capture, "capture.json")) or {}).get("clocks") or {})
+    start = clocks.get("start") or {}
+    offset = start.get("realtime_ns", 0) - start.get("monotonic_ns", 0)
+    intervals = switch_intervals(os.path.join(capture, "perf.data"))
+    off_target = []
+    for span_id, (name, duration, tid, begin, cpu) in sorted(spans.items()):
+        lo, hi = begin - offset, begin - offset + duration
+        off = sum(max(0, min(hi, b) - max(lo, a)) for a, b in intervals.get(tid, []))
+        if abs(off - (duration - cpu)) > TOLERANCE * duration:
+            off_target.append(f"{name} {span_id}: {off / 1e6:.1f} ms switched out of "
+                              f"{duration / 1e6:.1f} ms, {cpu / 1e6:.1f} ms on the CPU")
+    tap.check(offset != 0 and not off_target, f"perf's switch records alone: each of the "
+              f"{len(spans)} spans is switched out for the time it did not run (±10%)",
+              "\n".join(off_target))
+
+
+def check_capture(tap, capture, spans):
+    """What perf recorded, independent of spanprof's join."""
+    record = load_json(os.path.join(capture, "capture.json")) or {}
+    options = record.get("options") or {}
+    tap.check(options.get("off_cpu") is True and options.get("off_cpu_stacks") == "dwarf",
+              "capture.json: options.off_cpu, dwarf stacks for sched_switch", options)
+    command = record.get("perf_command") or []
+    switch_events = [a for a in command if a.startswith("sched:sched_switch/")]
+    tap.check(command[2:4] == ["-c", "1"] and "-F" not in command and "--switch-events" in
+              command and len(switch_events) == 1 and "call-graph=dwarf" in switch_events[0]
+              and "cpu-clock/freq=999/" in command and "-m" in command,
+              "perf record -c 1 -e cpu-clock/freq=999/ -e sched:sched_switch/call-graph=dwarf.../"
+              " --switch-events -m", command)
+
+    perf_data = os.path.join(capture, "perf.data")
+    evlist = subprocess.run(["perf", "evlist", "-v", "-i", perf_data], capture_output=True,
+                            text=True, timeout=60).stdout
+    switch_attr = next((line for line in evlist.splitlines()
+                        if line.startswith("sched:sched_switch")), "")
+    tap.check("sample_freq }: 1," in switch_attr and "freq: 1" not in switch_attr and
+              "STACK_USER" in switch_attr and "RAW" in switch_attr,
+              "sched_switch: every switch (period 1, not frequency mode), raw fields and a "
+              "user stack copy", switch_attr)
+
+    stats = subprocess.run(["perf", "report", "--stats", "-i", perf_data], capture_output=True,
+                           text=True, timeout=60).stdout
+    lost = re.findall(r"^\s*LOST\w* events:\s*(\d+)", stats, re.M)
+    tap.check(all(int(n) == 0 for n in lost), "perf report --stats: no records lost", lost)
+
+    script = subprocess.run(["perf", "script", "--show-switch-events", "-F", "tid,event,ip,sym",
+                             "-i", perf_data], capture_output=True, text=True, timeout=120)
+    outs, samples, leaves = collections.Counter(), collections.Counter(), collections.Counter()
+    lines = script.stdout.splitlines()
+    for i, line in enumerate(lines):
+        fields = line.split()
+        if not fields or not fields[0].isdigit():
+            continue
+        tid = int(fields[0])
+        if "PERF_RECORD_SWITCH OUT" in line:
+            outs[tid] += 1
+        elif "sched:sched_switch" in line:
+            samples[tid] += 1
+            # The first user frame after the kernel's: libc's blocking wrapper.
+            for frame in lines[i + 1:i + 40]:
+                if not frame.strip():
+                    break
+                if not frame.strip().startswith("ffffffff"):
+                    leaves[frame.split()[1]] += 1
+                    break
+    blocking_per_tid = collections.Counter(tid for name, _, tid, _, _ in spans.values()
+                                           if name in BLOCKING)
+    short = {tid: (n, outs[tid], samples[tid]) for tid, n in blocking_per_tid.items()
+             if outs[tid] < n or samples[tid] < n}
+    tap.check(blocking_per_tid and not short,
+              f"perf script: every blocking thread has a switch-out record and a sched_switch "
+              f"sample per blocking span ({dict(blocking_per_tid)})",
+              f"{short}\n{script.stderr[-2000:]}")
+    wrappers = [w for w in ("clock_nanosleep", "futex", "read") if
+                any(w in leaf for leaf in leaves)]
+    tap.check(len(wrappers) == 3, "sched_switch samples' user stacks start in libc's "
+              "clock_nanosleep, futex and read wrappers", leaves.most_common(12))
+
+
+def offcpu_by_span(profile, samples):
+    """{span_id: {"ns", "with_function", "states": Counter(state -> ns), "runnable_waits"}}."""
+    by_span = collections.defaultdict(lambda: {"ns": 0, "with_function": 0,
+                                               "states": collections.Counter(),
+                                               "runnable_waits": 0})
+    for values, locations, labels in samples:
+        span_id = labels.get("span_id")
+        if not span_id:
+            continue
+        entry = by_span[span_id]
+        ns = values[1]
+        entry["ns"] += ns
+        entry["states"][labels.get("thread_state", "?")] += ns
+        stack = pprof_raw.stack_functions(profile, locations)
+        function = BLOCKING.get(labels.get("span_name", ""))
+        if function and any(function in f for f in stack):
+            entry["with_function"] += ns
+        if labels.get("thread_state") == "runnable" and any(
+                wait in f for f in stack for wait in KERNEL_WAITS):
+            entry["runnable_waits"] += ns
+    return by_span
+
+
+def check_profiles(tap, capture, spans):
+    offcpu_path = os.path.join(capture, "offcpu.pb.gz")
+    wall_path = os.path.join(capture, "wall.pb.gz")
+    if not tap.check(os.path.isfile(offcpu_path) and os.path.isfile(wall_path),
+                     "the join wrote offcpu.pb.gz and wall.pb.gz", os.listdir(capture)):
+        return
+    try:
+        offcpu, offcpu_types, offcpu_samples = read_profile(offcpu_path)
+        wall, wall_types, wall_samples = read_profile(wall_path)
+    except RuntimeError as error:
+        tap.check(False, "go tool pprof reads offcpu.pb.gz and wall.pb.gz", error)
+        return
+    tap.check(offcpu_types == ["switches/count", "off_cpu/nanoseconds"] and offcpu_samples and
+              all(len(v) == 2 for v, _, _ in offcpu_samples),
+              "offcpu.pb.gz: sample types switches/count and off_cpu/nanoseconds", offcpu_types)
+    tap.check(wall_types == ["wall/nanoseconds"] and wall_samples and
+              all(len(v) == 1 for v, _, _ in wall_samples),
+              "wall.pb.gz: sample type wall/nanoseconds", wall_types)
+
+    by_span = offcpu_by_span(offcpu, offcpu_samples)
+    wall_by_span = collections.Counter()
+    for values, _, labels in wall_samples:
+        if labels.get("span_id"):
+            wall_by_span[labels["span_id"]] += values[0]
+
+    off_target, no_function, wall_off, bad_states = [], [], [], []
+    cpu_duration = cpu_offcpu = 0
+    cpu_truth = 0
+    for span_id, (name, duration, _, _, cpu) in sorted(spans.items()):
+        entry = by_span.get(span_id, {"ns": 0, "with_function": 0,
+                                      "states": collections.Counter(), "runnable_waits": 0})
+        ms = (f"{name} {span_id}: {entry['ns'] / 1e6:.1f} ms off-CPU of {duration / 1e6:.1f} ms, "
+              f"{cpu / 1e6:.1f} ms on the CPU")
+        if abs(wall_by_span[span_id] - duration) > TOLERANCE * duration:
+            wall_off.append(f"{name} {span_id}: wall {wall_by_span[span_id] / 1e6:.1f} ms of "
+                            f"{duration / 1e6:.1f} ms")
+        if entry["runnable_waits"] > 0:
+            bad_states.append(f"{ms}: {entry['runnable_waits']} ns runnable inside a kernel wait")
+        if abs(entry["ns"] - (duration - cpu)) > TOLERANCE * duration:
+            off_target.append(ms)
+        if name == "cpu":
+            cpu_duration += duration
+            cpu_offcpu += entry["ns"]
+            cpu_truth += duration - cpu
+            if set(entry["states"]) - {"runnable"}:
+                bad_states.append(f"{ms}: {dict(entry['states'])} (a CPU span only gets preempted)")
+            continue
+        if entry["with_function"] < MIN_SHARE_WITH_FUNCTION * entry["ns"] or entry["ns"] == 0:
+            no_function.append(f"{ms}, {entry['with_function'] / 1e6:.1f} ms in {BLOCKING[name]}")
+        sleeping = entry["states"].get("sleeping", 0)
+        if sleeping < MIN_SHARE_WITH_FUNCTION * entry["ns"]:
+            bad_states.append(f"{ms}: {dict(entry['states'])}")
+    tap.check(not off_target, f"each of the {len(spans)} spans is off-CPU for the time it did "
+              "not run (duration - its thread's CPU time, ±10% of the duration)",
+              "\n".join(off_target))
+    tap.check(not no_function, "each blocking span's off-CPU stacks hold its blocking function "
+              "(wait_sleeping, wait_for_mutex, wait_for_pipe)", "\n".join(no_function))
+    tap.check(not wall_off, f"each of the {len(spans)} spans' wall profile adds up to its "
+              "duration (±10%)", "\n".join(wall_off))
+    # On an idle machine the CPU spans run all along; on a loaded one they wait for a
+    # CPU, and only that wait may show.
+    tap.check(cpu_duration > 0 and cpu_offcpu - cpu_truth < TOLERANCE * cpu_duration,
+              f"the CPU spans are {100 * cpu_offcpu / max(cpu_duration, 1):.1f}% off-CPU: under "
+              f"10% beyond the {100 * cpu_truth / max(cpu_duration, 1):.1f}% they waited for a "
+              "CPU", f"{cpu_offcpu} of {cpu_duration} ns")
+    tap.check(not bad_states, "thread_state: sleeping for the waits, runnable only where the "
+              "thread was preempted", "\n".join(bad_states))
+
+    summary = load_json(os.path.join(capture, "summary.json")) or {}
+    text = json.dumps(summary)
+    tap.check("offcpu.pb.gz" in text and "wall.pb.gz" in text and
+              (summary.get("losses") or {}).get("lost_events", -1) == 0,
+              "summary.json names offcpu.pb.gz and wall.pb.gz, and no events were lost",
+              text[:1500])
+
+
+def check_refusals(tap, spanprof, demo, work):
+    code, _, err = run([spanprof, "run", "--off-cpu", "-e", "sched:sched_wakeup", "-o",
+                        os.path.join(work, "tp"), "--", demo, "--blocking"])
+    tap.check(code == 1 and "a tracepoint takes no frequency" in err and
+              not os.path.exists(os.path.join(work, "tp")),
+              "--off-cpu -e TRACEPOINT: refused before anything runs (exit 1)", f"{code}\n{err}")
+    code, _, err = run([spanprof, "run", "--off-cpu", "--off-cpu-stacks", "lbr", "-o",
+                        os.path.join(work, "lbr"), "--", demo, "--blocking"])
+    tap.check(code == 1 and "--off-cpu-stacks lbr: use fp or dwarf[,SIZE]" in err,
+              "--off-cpu-stacks lbr: refused (exit 1)", f"{code}\n{err}")
+    # A perf that cannot open sched_switch (as on a kernel without it): the preflight
+    # records with the same events, so this fails before the command starts.
+    fake_bin = os.path.join(work, "fake-bin")
+    os.mkdir(fake_bin)
+    with open(os.path.join(fake_bin, "perf"), "w") as fake:
+        fake.write(f"""#!/bin/sh
+case "$*" in
+  *sched:sched_switch*) echo "event syntax error: 'sched:sched_switch' unknown tracepoint" >&2
+                        exit 255 ;;
+esac
+exec {shutil.which("perf")} "$@"
+""")
+    os.chmod(os.path.join(fake_bin, "perf"), 0o755)
+    marker = os.path.join(work, "ran")
+    code, _, err = run([spanprof, "run", "--off-cpu", "-o", os.path.join(work, "fake"), "--",
+                        "/bin/touch", marker],
+                       env=dict(os.environ, PATH=fake_bin + os.pathsep + os.environ["PATH"]))
+    tap.check(code == 4 and "perf record --off-cpu (cpu-clock/freq=999/ and "
+              "sched:sched_switch/call-graph=dwarf" in err and "unknown tracepoint" in err and
+              not os.path.exists(marker),
+              "an unusable sched_switch fails the preflight: exit 4 with perf's message, before "
+              "the command runs", f"{code}\n{err}")
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        tap.skip("an unprivileged user is told what is missing", "needs root and setpriv")
+        return
+    with open("/proc/sys/kernel/perf_event_paranoid") as f:
+        paranoid = int(f.read())
+    if paranoid <= -1:
+        tap.skip("an unprivileged user is told what is missing", "perf_event_paranoid is -1")
+        return
+    shared = os.path.join(work, "shared")
+    os.mkdir(shared)
+    os.chmod(shared, 0o777)
+    marker = os.path.join(shared, "ran")
+    code, _, err = run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                        spanprof, "run", "--off-cpu", "-o", os.path.join(shared, "c"), "--",
+                        "/bin/touch", marker])
+    if "Permission denied" in err and "spanprof" in err and code == 126:
+        tap.skip("an unprivileged user is told what is missing", "nobody cannot run spanprof")
+        return
+    tap.check(code == 4 and f"perf_event_paranoid is {paranoid}" in err and
+              "sysctl kernel.perf_event_paranoid=-1" in err and not os.path.exists(marker),
+              "an unprivileged user: exit 4 before the command runs, with the missing "
+              "permission and its fixes", f"{code}\n{err}")
+
+
+def main():
+    spanprof, demo = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    tap = Tap()
+    if shutil.which("perf") is None:
+        tap.bail("perf is not installed")
+    work = tempfile.mkdtemp(prefix="spanprof-offcpu-e2e-")
+    os.chmod(work, 0o755)  # for the unprivileged user's directory inside
+    try:
+        capture = os.path.join(work, "capture")
+        command = [demo, "--blocking", "--threads", str(THREADS), "--rounds", str(ROUNDS),
+                   "--span-ms", str(SPAN_MS)]
+        code, out, err = run([spanprof, "run", "--off-cpu", "--no-receiver", "-o", capture,
+                              "--"] + command)
+        if not tap.check(code == 0 and f"{THREADS * ROUNDS * 4} spans" in out,
+                         "spanprof run --off-cpu -- spanprof-demo --blocking exits 0",
+                         f"code {code}\n{out}\n{err}"):
+            tap.done()
+        spans = read_spans(os.path.join(capture, "spans.jsonl"))
+        tap.check(len(spans) == THREADS * ROUNDS * 4, f"{len(spans)} spans written")
+        check_capture(tap, capture, spans)
+        check_switch_records(tap, capture, spans)
+        check_profiles(tap, capture, spans)
+        check_refusals(tap, spanprof, demo, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    tap.done()
+
+
+if __name__ == "__main__":
+    main()
