@@ -83,9 +83,16 @@ void print_destination(const push::DestinationReport& d) {
     if (!d.note.empty()) fmt::print("  {}\n", d.note);
     return;
   }
+  std::string by_type;
+  if (d.profiles_by_type.size() > 1) {
+    for (const auto& [type, count] : d.profiles_by_type) {
+      by_type += fmt::format("{}{} {}", by_type.empty() ? ": " : ", ", count, type);
+    }
+  }
   std::string what = d.spans > 0 || std::string_view(d.name) == "traces"
                          ? fmt::format("{} spans", d.spans)
-                         : fmt::format("{} profiles, {} pprof samples", d.profiles, d.samples);
+                         : fmt::format("{} profiles{}, {} pprof samples", d.profiles, by_type,
+                                       d.samples);
   fmt::print("  {:<9} -> {}: sent {} batches ({}, {} bytes), {} retries, {} rejected, {} left in the outbox{}\n",
              d.name, d.plan.destination, d.sent, what, d.bytes, d.retried, d.rejected, d.left,
              d.plan.delivered_earlier > 0

@@ -12,6 +12,7 @@ push must send the off_cpu and wall series, and this test fails if it does not.
 usage: push_offcpu_test.py SPANPROF
 """
 import gzip
+import json
 import os
 import shutil
 import subprocess
@@ -76,7 +77,6 @@ def record(capture):
 
 
 def span_ids(capture):
-    import json
     with open(os.path.join(capture, "spans.jsonl")) as f:
         line = json.loads(f.readline())
     spans = line["resourceSpans"][0]["scopeSpans"][0]["spans"]
@@ -156,10 +156,18 @@ def main():
 
         with PushServer() as server:
             # Innermost: samples carry the sleeping span's own id, not the root's.
+            summary_path = os.path.join(work, "summary.json")
             code, out, err = run([spanprof, "push", capture, "--server", server.url,
                                   "--traces-endpoint", server.url + "/v1/traces",
-                                  "--span-scope", "innermost"])
+                                  "--span-scope", "innermost", "--summary-json", summary_path])
             tap.check(code == 0, "push exits 0", f"{code}\n{out}\n{err}")
+            with open(summary_path) as f:
+                by_type = json.load(f)["profiles"]["profiles_by_type"]
+            sent = {}
+            for p in server.profiles:
+                sent[p["series"]["__name__"]] = sent.get(p["series"]["__name__"], 0) + 1
+            tap.check(by_type == sent, f"--summary-json counts the profiles by type ({by_type})",
+                      sent)
             tap.check(server.violations == [], "the server found no rule broken",
                       server.violations)
             tap.check(len(pushed(server, "process_cpu")) >= 1, "process_cpu profiles arrived")
