@@ -11,7 +11,8 @@ constexpr ProfileKindInfo kKinds[] = {
     // No period type: off_cpu:off_cpu:nanoseconds::, as Pyroscope files the
     // OpenTelemetry eBPF profiler's off-CPU profiles.
     {ProfileKind::kOffCpu, "off-cpu", "off_cpu", "offcpu", "thread_state", true, "", ""},
-    {ProfileKind::kWall, "wall", "wall", "wall", "", true, "wall", "nanoseconds"},
+    // thread_state: running for the CPU samples, the off-CPU states for the rest.
+    {ProfileKind::kWall, "wall", "wall", "wall", "thread_state", true, "wall", "nanoseconds"},
 };
 
 constexpr const char* kChoices = "cpu, off-cpu, wall";

@@ -15,7 +15,8 @@
 //            thread_state sample label stays in the profile.
 // - wall:    __name__ wall, period type wall/nanoseconds:
 //            wall:wall:nanoseconds:wall:nanoseconds, the id of Java's
-//            (async-profiler) wall profiles (pkg/test/integration/ingest_jfr_test.go).
+//            (async-profiler) wall profiles (pkg/test/integration/ingest_jfr_test.go);
+//            its thread_state sample label (running on CPU samples) stays too.
 #pragma once
 
 #include <span>

@@ -16,8 +16,8 @@
 //   profiles of a series share a start.
 // - Every sample label but span_id (and, from v2.1, trace_id) becomes a series
 //   label (pkg/model/pprofsplit): only span_id, trace_id (optional),
-//   span_name (optional) and, in off-CPU profiles, thread_state (three values)
-//   stay sample labels.
+//   span_name (optional) and, in off-CPU and wall profiles, thread_state
+//   (a handful of values) stay sample labels.
 // - A label value over 2,048 bytes gets the whole profile rejected
 //   (pkg/validation, max-label-value-length): span_name values are truncated
 //   on a UTF-8 boundary and counted.

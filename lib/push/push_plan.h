@@ -31,7 +31,7 @@
 // (time_nanos = range start, duration_nanos = its length, distinct starts
 // within a series); sample labels only span_id (16 hex), trace_id (32 hex,
 // unless --no-trace-id-label), span_name (unless --no-span-name) and, in
-// off-CPU profiles, thread_state. --protocol ingest sends no off-CPU profiles:
+// off-CPU and wall profiles, thread_state. --protocol ingest sends no off-CPU profiles:
 // /ingest names a profile by its sample types, and "off_cpu" contains "cpu"
 // (grafana/pyroscope pkg/og/convert/pprof/profile.go metricName).
 #pragma once

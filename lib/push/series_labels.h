@@ -32,7 +32,8 @@ struct SeriesLabelInputs {
   bool for_ingest = false;        // /ingest: its app-name and name{k=v} syntax
   bool host_label = false;        // --host-label: hostname is spanprof's, not the user's
   // A sample label of this kind that the server makes a series label
-  // (thread_state in off-CPU profiles), "" for none: it counts against the 30.
+  // (thread_state in off-CPU and wall profiles), "" for none: it counts
+  // against the 30.
   std::string kept_label;
 };
 

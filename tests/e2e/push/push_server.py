@@ -20,8 +20,8 @@ those duplicates. A span_name label over 2,048 bytes gets the profile refused
 Profile types (docs/pyroscope-profile-types.md): the server files each sample
 type of a profile under __name__:type:unit:period_type:period_unit
 (`profile_types()`). Series __name__ process_cpu, off_cpu or wall must carry
-profiles of that kind's sample types; only off_cpu profiles may keep the
-thread_state sample label. /ingest names a profile by its sample types as
+profiles of that kind's sample types; only off_cpu and wall profiles may keep
+the thread_state sample label. /ingest names a profile by its sample types as
 Pyroscope does (pkg/og/convert/pprof/profile.go metricName), so an off-CPU
 profile sent there would land under process_cpu: a violation.
 
@@ -42,7 +42,8 @@ import wire
 HEX16 = re.compile(r"^[0-9a-f]{16}$")
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 ALLOWED_SAMPLE_LABELS = {"span_id", "trace_id", "span_name"}
-THREAD_STATES = {"sleeping", "blocked_io", "runnable"}
+# The join's thread_state values (lib/join/span_time.cc; running: wall's CPU samples).
+THREAD_STATES = {"sleeping", "blocked_io", "runnable", "unknown", "running"}
 # __name__ -> the sample types its profiles carry, and their period type
 # (None: the join's, as long as it has one).
 KINDS = {
@@ -247,7 +248,7 @@ class PushServer:
         profile = wire.pprof(raw)
         self.check_kind(where, series_labels.get("__name__"), profile)
         allowed = ALLOWED_SAMPLE_LABELS | (
-            {"thread_state"} if series_labels.get("__name__") == "off_cpu" else set())
+            {"thread_state"} if series_labels.get("__name__") in ("off_cpu", "wall") else set())
         if profile["uncompressed_bytes"] > MAX_PROFILE_BYTES:
             self.violation(f"{where}: {profile['uncompressed_bytes']} bytes uncompressed > 4 MiB")
         if len(profile["samples"]) > MAX_SAMPLES:
