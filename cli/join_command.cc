@@ -17,13 +17,17 @@ CLI::App* add_join_command(CLI::App& app, JoinCommandOptions& options) {
       "a symbolized, span-labelled pprof (gzipped profile.proto)");
   join->add_option("DIR", options.capture_dir,
                    "Capture directory: reads DIR/perf.data, DIR/spans* and the spans file "
-                   "DIR/capture.json names; writes DIR/profile.pb.gz and DIR/summary.json");
+                   "DIR/capture.json names; writes DIR/profile.pb.gz and DIR/summary.json (and "
+                   "DIR/offcpu.pb.gz, DIR/wall.pb.gz for an off-CPU capture)");
   join->add_option("--perf-data", options.join.perf_data_path,
                    "perf.data written by `perf record` (\"-\" reads a pipe-mode capture from stdin)");
   join->add_option("-o,--output", options.join.output_path,
                    "Output pprof file (default DIR/profile.pb.gz, or profile.pb.gz)");
   join->add_option("--summary", options.join.summary_path,
                    "Write the summary as JSON here (default DIR/summary.json)");
+  join->add_option("--event", options.join.event_name,
+                   "The sampling event whose profile goes to the output (default the capture's "
+                   "first); every other event gets OUT-EVENT.pb.gz beside it");
   // The span-matching options: DIR/capture.json records the ones given, and a
   // later join of DIR uses those it is not given (docs/samples-meet-spans.md).
   add_span_matching_flags(*join, options.join.matching);

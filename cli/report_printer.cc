@@ -1,5 +1,6 @@
 #include "cli/report_printer.h"
 
+#include <array>
 #include <cstdio>
 #include <ctime>
 #include <string>
@@ -113,6 +114,64 @@ void print_unwind(const join::JoinReport& report, bool quiet, std::FILE* out) {
   print_counters(out, report, join::CounterSection::kUnwind, quiet);
 }
 
+std::string off_cpu_states(const std::array<int64_t, join::kThreadStates>& ns) {
+  std::string text;
+  constexpr const char* kWords[] = {"sleeping", "blocked on I/O", "waiting for a CPU",
+                                    "in another state"};
+  for (size_t i = 0; i < join::kThreadStates; ++i) {
+    if (ns[i] <= 0) continue;
+    if (!text.empty()) text += ", ";
+    text += duration(ns[i]) + " " + kWords[i];
+  }
+  return text.empty() ? "none" : text;
+}
+
+// Off-CPU captures: where the time off the CPU went, overall and per span.
+void print_off_cpu(const join::JoinReport& report, bool quiet, std::FILE* out) {
+  const join::OffCpuReport& off = *report.off_cpu;
+  if (!quiet) {
+    int64_t total = 0;
+    for (int64_t ns : off.off_cpu_ns) total += ns;
+    fmt::print(out, "  off-cpu    {} intervals, {} off-CPU: {}", grouped(off.pairing.intervals),
+               duration(total), off_cpu_states(off.off_cpu_ns));
+    if (report.spans && !report.spans->join_error) {
+      fmt::print(out, "; {} inside spans", share(off.off_cpu_ns_in_spans, total));
+    }
+    fmt::print(out, "\n");
+    if (!off.wall_missing.empty()) fmt::print(out, "  wall       no wall profile: {}\n", off.wall_missing);
+    if (!off.hottest.empty() && total > 0) {
+      fmt::print(out, "  hottest off-CPU functions (self, total):\n");
+      size_t shown = 0;
+      for (const stacks::HotFunction& fn : off.hottest) {
+        if (++shown > 5) break;
+        fmt::print(out, "    {:>6} {:>6}  {}\n", share(fn.self, total), share(fn.total, total),
+                   fn.name);
+      }
+    }
+    if (off.span_time && !off.span_time->by_name.empty()) {
+      const join::SpanTimeReport& time = *off.span_time;
+      fmt::print(out, "  span names by duration (spans: duration = CPU + off-CPU + unaccounted):\n");
+      size_t shown = 0;
+      for (const join::SpanTimeByName& entry : time.by_name) {
+        if (++shown > 10) break;
+        const join::SpanTimeTotals& t = entry.totals;
+        int64_t off_ns = 0;
+        for (int64_t ns : t.off_cpu_ns) off_ns += ns;
+        fmt::print(out, "    {} ({}): {} = {} CPU + {} off-CPU + {} unaccounted\n", entry.name,
+                   grouped(t.spans), duration(t.duration_ns), duration(t.cpu_ns), duration(off_ns),
+                   duration(t.unaccounted_ns));
+      }
+      fmt::print(out, "  slowest spans:\n");
+      shown = 0;
+      for (const join::SlowSpan& slow : time.slowest) {
+        if (++shown > 5) break;
+        fmt::print(out, "    {}\n", slow.line);
+      }
+    }
+  }
+  print_counters(out, report, join::CounterSection::kOffCpu, quiet);
+}
+
 }  // namespace
 
 void print_join_report(const join::JoinReport& report, bool quiet) {
@@ -136,8 +195,17 @@ void print_join_report(const join::JoinReport& report, ReportDetail detail, std:
   }
   if (!quiet) {
     fmt::print(out, "spanprof join: wrote {}", report.output_path);
+    if (report.off_cpu && !report.off_cpu->off_cpu_path.empty()) {
+      fmt::print(out, ", {}", report.off_cpu->off_cpu_path);
+      if (!report.off_cpu->wall_path.empty()) fmt::print(out, ", {}", report.off_cpu->wall_path);
+    }
     if (!report.summary_path.empty()) fmt::print(out, " and {}", report.summary_path);
     fmt::print(out, "\n");
+    for (const join::OtherEventReport& other : report.other_events) {
+      if (other.output_path.empty()) continue;
+      fmt::print(out, "  also       {} samples of {} in {}\n", grouped(other.samples),
+                 other.event.name, other.output_path);
+    }
     fmt::print(out, "  event      {} (period {} {})\n", report.event.name, grouped(report.event.period),
                report.event.sample_unit == "cpu/nanoseconds" ? "ns" : "events");
     fmt::print(out, "  samples    {} from {} threads, {} distinct stacks, {} pprof samples (stack x labels)\n",
@@ -167,6 +235,7 @@ void print_join_report(const join::JoinReport& report, ReportDetail detail, std:
   print_counters(out, report, join::CounterSection::kLosses, quiet);
   print_unwind(report, quiet, out);
   if (report.spans) print_spans(report, quiet, out, err);
+  if (report.off_cpu) print_off_cpu(report, quiet, out);
   for (const Warning& warning : report.warnings) fmt::print(err, "warning: {}\n", warning.to_string());
 }
 

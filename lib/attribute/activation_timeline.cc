@@ -74,7 +74,11 @@ ActivationTimeline::ActivationTimeline(const activations::ActivationSet& set,
       uint32_t span = kNoSpan;
       if (!record.is_none()) {
         span = ids.at(SpanKey{record.trace_id, record.span_id});
-        if (span == kUnknown) ++stats_.records_unknown_span;
+        if (span == kUnknown) {
+          ++stats_.records_unknown_span;
+        } else {
+          activated_on_.insert({span, thread_key(thread.pid, thread.tid)});
+        }
       }
       out.transitions.push_back({unix_time(record.time_ns, *delta), span});
     }
@@ -104,6 +108,25 @@ ActivationTimeline::Hit ActivationTimeline::lookup(uint32_t pid, uint32_t tid, i
   if (span == kNoSpan) return {State::kNoSpan, kNoSpan};
   if (span == kUnknown) return {State::kUnknownSpan, kNoSpan};
   return {State::kSpan, span};
+}
+
+bool ActivationTimeline::has_thread(uint32_t pid, uint32_t tid) const {
+  return threads_.contains(thread_key(pid, tid));
+}
+
+int64_t ActivationTimeline::next_transition(uint32_t pid, uint32_t tid, int64_t unix_ns) const {
+  auto it = threads_.find(thread_key(pid, tid));
+  if (it == threads_.end()) return INT64_MAX;
+  const std::vector<Transition>& transitions = it->second.transitions;
+  // lookup takes the last record at or before an instant: the answer changes
+  // at the first record strictly later.
+  auto later = std::upper_bound(transitions.begin(), transitions.end(), unix_ns,
+                                [](int64_t t, const Transition& tr) { return t < tr.unix_ns; });
+  return later == transitions.end() ? INT64_MAX : later->unix_ns;
+}
+
+bool ActivationTimeline::activated_on(uint32_t span, uint32_t pid, uint32_t tid) const {
+  return activated_on_.contains({span, thread_key(pid, tid)});
 }
 
 std::vector<std::pair<uint32_t, uint32_t>> ActivationTimeline::threads() const {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "activations/activation_set.h"
@@ -49,6 +50,13 @@ class ActivationTimeline {
                      const SpanTree& tree, std::optional<int64_t> monotonic_to_unix_ns);
 
   Hit lookup(uint32_t pid, uint32_t tid, int64_t unix_ns);
+  // True when the records decide (pid, tid): lookup never says kNoActivations.
+  bool has_thread(uint32_t pid, uint32_t tid) const;
+  // The first record of (pid, tid) that takes effect later than unix_ns
+  // (lookup's answer is the same until then); INT64_MAX when none.
+  int64_t next_transition(uint32_t pid, uint32_t tid, int64_t unix_ns) const;
+  // True when a record of (pid, tid) names the span.
+  bool activated_on(uint32_t span, uint32_t pid, uint32_t tid) const;
 
   // True when a record names the span: it is placed on a thread even without
   // a thread id.
@@ -74,8 +82,21 @@ class ActivationTimeline {
   };
   static constexpr uint32_t kUnknown = kNoSpan - 1;
 
+  struct SpanOnThread {
+    uint32_t span;
+    uint64_t thread;
+    bool operator==(const SpanOnThread&) const = default;
+  };
+  struct SpanOnThreadHash {
+    size_t operator()(const SpanOnThread& key) const {
+      return std::hash<uint64_t>{}(key.thread * 0x9e3779b97f4a7c15ull ^ key.span);
+    }
+  };
+
   std::unordered_map<uint64_t, Thread> threads_;
   std::vector<bool> activated_;
+  // Which threads' records name which spans: memory follows the records.
+  std::unordered_set<SpanOnThread, SpanOnThreadHash> activated_on_;
   ActivationJoinStats stats_;
 };
 

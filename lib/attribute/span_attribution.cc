@@ -12,6 +12,7 @@ SpanAttribution::SpanAttribution(spans::SpanSet spans, SpanScope scope)
       scope_(scope),
       self_weight_(spans_.spans.size(), 0),
       sample_count_(spans_.spans.size(), 0),
+      thread_weight_(spans_.spans.size(), 0),
       name_seen_(spans_.names.size(), 0),
       name_total_(spans_.names.size(), 0) {}
 
@@ -67,7 +68,48 @@ void SpanAttribution::label(uint32_t pid, uint32_t tid, int64_t unix_ns, int64_t
       name_total_[name] += weight;
     }
   }
+  // CPU on the span's own thread: up the chain while the spans are placed
+  // on the sample's thread (a parent elsewhere waits for a remote child; a
+  // common ancestor chosen for interleaved spans may live on another thread).
+  for (uint32_t span = match.innermost; span != kNoSpan && on_thread(span, pid, tid);
+       span = tree_.parent(span)) {
+    thread_weight_[span] += weight;
+  }
+  append_labels(match, labels);
+}
 
+SpanMatch SpanAttribution::match_at(uint32_t pid, uint32_t tid, int64_t unix_ns) {
+  if (activations_ && activations_->has_thread(pid, tid)) {
+    // As match_by_activation decides, without its counters.
+    ActivationTimeline::Hit hit = activations_->lookup(pid, tid, unix_ns);
+    if (hit.state != ActivationTimeline::State::kSpan) return {};
+    return {hit.span, tree_.local_root(hit.span), SpanChoice::kDeepest};
+  }
+  return index_.match(pid, tid, unix_ns);
+}
+
+int64_t SpanAttribution::next_change(uint32_t pid, uint32_t tid, int64_t unix_ns) const {
+  // The records alone decide a thread that has them: span times do not move
+  // its answer.
+  if (activations_ && activations_->has_thread(pid, tid)) {
+    return activations_->next_transition(pid, tid, unix_ns);
+  }
+  return index_.next_boundary(pid, tid, unix_ns);
+}
+
+bool SpanAttribution::on_thread(uint32_t span, uint32_t pid, uint32_t tid) const {
+  if (index_.is_placed(span)) {
+    std::optional<SpanThread> thread = thread_of_span(spans_, spans_.spans[span]);
+    if (thread && (thread->key == thread_key(pid, tid) || thread->key == thread_key(0, tid))) {
+      return true;
+    }
+  }
+  return activations_ && activations_->activated_on(span, pid, tid);
+}
+
+void SpanAttribution::append_labels(const SpanMatch& match,
+                                    std::vector<profile::Label>& labels) const {
+  if (match.innermost == kNoSpan) return;
   const spans::Span& innermost = spans_.spans[match.innermost];
   const spans::Span& chosen =
       scope_ == SpanScope::kRoot ? spans_.spans[match.root] : innermost;

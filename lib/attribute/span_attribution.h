@@ -3,7 +3,8 @@
 // Takes: the capture's spans, and samples (already in Unix time) in time
 // order. Gives: pprof labels for each sample (span_id, span_name, trace_id of
 // the chosen scope, innermost_span_id/_name, service_name) and per-span CPU
-// for the summary.
+// for the summary; for off-CPU intervals, the same span choice and labels
+// piece by piece, between the instants where that choice may change.
 #pragma once
 
 #include <cstdint>
@@ -90,7 +91,11 @@ class SpanAttribution {
   void append_labels(const SpanMatch& match, std::vector<profile::Label>& labels) const;
   // Per span: the CPU weight of samples inside it on its own thread, child
   // spans on that thread included (for a span's time breakdown).
-  int64_t cpu_on_thread(uint32_t span) const;
+  int64_t cpu_on_thread(uint32_t span) const { return thread_weight_[span]; }
+  // True when span is on (pid, tid): its thread id places it there (as
+  // lookup keys it: (pid, tid) or (0, tid)) or a record of that thread names
+  // it. cpu_on_thread walks up from a sample's span while this holds.
+  bool on_thread(uint32_t span, uint32_t pid, uint32_t tid) const;
   // The span tree, to walk a match up to the spans that contain it.
   const SpanTree& tree() const { return tree_; }
 
@@ -129,6 +134,7 @@ class SpanAttribution {
   SampledThreads sampled_;  // every sample's thread and time, for diagnose_matching
   std::vector<int64_t> self_weight_;   // per span
   std::vector<uint32_t> sample_count_;  // per span: samples inside it, child spans included
+  std::vector<int64_t> thread_weight_;  // per span: cpu_on_thread
   std::vector<uint64_t> name_seen_;     // per name: last sample counter, to count total once
   std::vector<int64_t> name_total_;     // per name
   uint64_t samples_ = 0;

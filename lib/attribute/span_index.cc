@@ -47,6 +47,13 @@ SpanIndex::SpanIndex(const spans::SpanSet& set, const SpanTree& tree)
       return a < b;
     });
     count_ambiguous(timeline);
+    for (uint32_t span : timeline.spans) {
+      const spans::Span& s = set.spans[span];
+      if (s.start_unix_ns >= s.end_unix_ns) continue;  // never open (advance skips it)
+      timeline.boundaries.push_back(s.start_unix_ns);
+      timeline.boundaries.push_back(s.end_unix_ns);
+    }
+    std::sort(timeline.boundaries.begin(), timeline.boundaries.end());
   }
   stats_.threads = timelines_.size();
 }
@@ -161,7 +168,7 @@ const SpanIndex::Verdict& SpanIndex::verdict_at(Timeline& timeline, int64_t unix
   return timeline.verdict;
 }
 
-SpanMatch SpanIndex::lookup(uint32_t pid, uint32_t tid, int64_t unix_ns, int64_t weight) {
+SpanIndex::Verdict SpanIndex::verdict_on_thread(uint32_t pid, uint32_t tid, int64_t unix_ns) {
   Verdict verdict;
   for (uint64_t key : {thread_key(pid, tid), thread_key(0, tid)}) {
     auto it = timelines_.find(key);
@@ -176,6 +183,30 @@ SpanMatch SpanIndex::lookup(uint32_t pid, uint32_t tid, int64_t unix_ns, int64_t
     }
     if (pid == 0) break;  // both keys are the same timeline
   }
+  return verdict;
+}
+
+SpanMatch SpanIndex::match(uint32_t pid, uint32_t tid, int64_t unix_ns) {
+  Verdict verdict = verdict_on_thread(pid, tid, unix_ns);
+  if (verdict.span == kNoSpan) return SpanMatch{kNoSpan, kNoSpan, verdict.choice};
+  return SpanMatch{verdict.span, tree_.local_root(verdict.span), verdict.choice};
+}
+
+int64_t SpanIndex::next_boundary(uint32_t pid, uint32_t tid, int64_t unix_ns) const {
+  int64_t next = INT64_MAX;
+  for (uint64_t key : {thread_key(pid, tid), thread_key(0, tid)}) {
+    if (auto it = timelines_.find(key); it != timelines_.end()) {
+      const std::vector<int64_t>& boundaries = it->second.boundaries;
+      auto later = std::upper_bound(boundaries.begin(), boundaries.end(), unix_ns);
+      if (later != boundaries.end()) next = std::min(next, *later);
+    }
+    if (pid == 0) break;
+  }
+  return next;
+}
+
+SpanMatch SpanIndex::lookup(uint32_t pid, uint32_t tid, int64_t unix_ns, int64_t weight) {
+  Verdict verdict = verdict_on_thread(pid, tid, unix_ns);
   switch (verdict.choice) {
     case SpanChoice::kNone:
       return {};

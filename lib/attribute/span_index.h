@@ -2,7 +2,7 @@
 //
 // Takes: spans with thread ids, their tree, and samples (pid, tid, Unix ns) in
 // non-decreasing time order. Gives: the span a sample belongs to and its local
-// root. Of the spans open on the sample's thread (start <= t < end), those
+// root, and the next instant that answer may change (to cut off-CPU intervals). Of the spans open on the sample's thread (start <= t < end), those
 // without an open descendant could be running (an open parent is taken to
 // wait for its open child, as in synchronous code). One such span: it (the
 // deepest, when the open spans nest). Several (async runtimes interleave
@@ -80,6 +80,13 @@ class SpanIndex {
   // come in non-decreasing time (going back restarts that thread's sweep).
   // weight only feeds the weight_* counters of the stats.
   SpanMatch lookup(uint32_t pid, uint32_t tid, int64_t unix_ns, int64_t weight = 0);
+  // The same answer, without counting it in the stats (off-CPU pieces are
+  // not samples).
+  SpanMatch match(uint32_t pid, uint32_t tid, int64_t unix_ns);
+  // The first start or end of a span that lookup on (pid, tid) considers
+  // (keys (pid, tid) and (0, tid)) later than unix_ns; INT64_MAX when none.
+  // lookup's answer is the same at every instant in between.
+  int64_t next_boundary(uint32_t pid, uint32_t tid, int64_t unix_ns) const;
 
   const SpanIndexStats& stats() const { return stats_; }
 
@@ -102,6 +109,9 @@ class SpanIndex {
   // The spans of one (pid, tid), sorted by (start, depth), with a sweep cursor.
   struct Timeline {
     std::vector<uint32_t> spans;
+    // Every start and end of a span that can be open (start < end), sorted:
+    // where the open set may change.
+    std::vector<int64_t> boundaries;
     size_t next = 0;
     std::vector<uint32_t> active;  // open at last_time, in no order (a few, as a rule)
     std::priority_queue<Ending, std::vector<Ending>, std::greater<Ending>> endings;
@@ -116,6 +126,7 @@ class SpanIndex {
   void advance(Timeline& timeline, int64_t unix_ns);
   Verdict judge(const std::vector<uint32_t>& active);
   const Verdict& verdict_at(Timeline& timeline, int64_t unix_ns);
+  Verdict verdict_on_thread(uint32_t pid, uint32_t tid, int64_t unix_ns);
   void count_ambiguous(Timeline& timeline);
 
   const spans::SpanSet& set_;

@@ -1,5 +1,7 @@
 #include "capture/layout.h"
 
+#include <utility>
+
 #include "common/durable_file.h"
 
 namespace spanprof::capture {
@@ -42,6 +44,42 @@ bool is_activation_error_note_name(std::string_view name) {
   return is_activation_name(name, ".error");
 }
 
+namespace {
+
+// (directory with its slash, file name without .pb.gz)
+std::pair<std::string, std::string> split_output(const std::string& output_path) {
+  size_t slash = output_path.rfind('/');
+  std::string dir = slash == std::string::npos ? "" : output_path.substr(0, slash + 1);
+  std::string base = slash == std::string::npos ? output_path : output_path.substr(slash + 1);
+  for (std::string_view suffix : {".pb.gz", ".gz", ".pb"}) {
+    if (base.size() > suffix.size() && base.ends_with(suffix)) {
+      base.resize(base.size() - suffix.size());
+      break;
+    }
+  }
+  return {dir, base};
+}
+
+}  // namespace
+
+std::string sibling_profile_path(const std::string& output_path, SiblingProfile kind) {
+  auto [dir, base] = split_output(output_path);
+  std::string_view name = kind == SiblingProfile::kOffCpu ? kOffCpuProfile : kWallProfile;
+  if (base + ".pb.gz" == kProfile) return dir + std::string(name);
+  return dir + base + "." + std::string(name);
+}
+
+std::string event_profile_path(const std::string& output_path, std::string_view event_name) {
+  auto [dir, base] = split_output(output_path);
+  std::string event(event_name);
+  for (char& c : event) {
+    bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '_' || c == '-';
+    if (!keep) c = '_';
+  }
+  return dir + base + "-" + event + ".pb.gz";
+}
+
 bool is_capture_file_name(std::string_view name) {
   // An interrupted durable write of any of them ("capture.json.tmp-PID-N"),
   // and spanprof 0.1's "capture.json.tmp".
@@ -53,8 +91,9 @@ bool is_capture_file_name(std::string_view name) {
       is_activation_error_note_name(name)) {
     return true;
   }
+  if (name.starts_with("profile-") && name.ends_with(".pb.gz")) return true;
   for (std::string_view owned : {kCaptureJson, kPerfData, kReceiverProtobufFile, kReceiverJsonFile,
-                                 kProfile, kSummary, kPushState, kOutbox, kPreflightData,
+                                 kProfile, kOffCpuProfile, kWallProfile, kSummary, kPushState, kOutbox, kPreflightData,
                                  kNamespaceIds}) {
     if (name == owned) return true;
   }

@@ -11,7 +11,10 @@
 //   DIR/activations-PID.bin   a process's activation records (docs/activations.md)
 //   DIR/activations-PID.error why that process's activation writer gave up
 //   DIR/namespace-ids.tsv     pid-namespace ids of the profiled threads (namespace_ids.h)
-//   DIR/profile.pb.gz         the join's pprof
+//   DIR/profile.pb.gz         the join's pprof (the first sampling event, or --event's)
+//   DIR/profile-EVENT.pb.gz   each other sampling event's pprof (EVENT: its name, [^A-Za-z0-9._-] -> _)
+//   DIR/offcpu.pb.gz          off-CPU intervals per span (docs/off-cpu.md)
+//   DIR/wall.pb.gz            CPU samples + off-CPU intervals: wall time per span
 //   DIR/summary.json          the join's summary (docs/summary-json.md)
 //   DIR/push.json             what a push shaped (lib/push/push_state.h)
 //   DIR/outbox/               batches a push has not delivered yet (lib/push/outbox.h)
@@ -30,6 +33,8 @@ inline constexpr std::string_view kDefaultSpansFile = "spans.jsonl";
 inline constexpr std::string_view kReceiverProtobufFile = "spans-receiver.pb";
 inline constexpr std::string_view kReceiverJsonFile = "spans-receiver.jsonl";
 inline constexpr std::string_view kProfile = "profile.pb.gz";
+inline constexpr std::string_view kOffCpuProfile = "offcpu.pb.gz";
+inline constexpr std::string_view kWallProfile = "wall.pb.gz";
 inline constexpr std::string_view kSummary = "summary.json";
 inline constexpr std::string_view kPushState = "push.json";
 inline constexpr std::string_view kOutbox = "outbox";
@@ -45,6 +50,13 @@ std::string activation_file_name(uint32_t pid);
 std::string activation_error_note_name(uint32_t pid);
 bool is_activation_file_name(std::string_view name);
 bool is_activation_error_note_name(std::string_view name);
+
+// The profiles written beside the join's main output: for DIR/profile.pb.gz
+// the names above; for another output OUT.pb.gz, OUT.offcpu.pb.gz,
+// OUT.wall.pb.gz and OUT-EVENT.pb.gz.
+enum class SiblingProfile { kOffCpu, kWall };
+std::string sibling_profile_path(const std::string& output_path, SiblingProfile kind);
+std::string event_profile_path(const std::string& output_path, std::string_view event_name);
 
 // "spans" followed by anything and one of the span file suffixes the span
 // readers take (.jsonl, .json, .pb, each optionally .gz).

@@ -48,6 +48,14 @@ void fill_services_by_pid(const spans::SpanSet& set,
   }
 }
 
+// A profile's time and duration: the main event's sample range.
+void set_profile_time(const JoinHandler& handler, profile::ProfileBuilder& builder) {
+  auto range = handler.time_range();
+  if (!range) return;
+  builder.set_duration_nanos(static_cast<int64_t>(range->second - range->first));
+  if (const auto& clock = handler.clock()) builder.set_time_nanos(clock->to_unix_ns(range->first));
+}
+
 void fill_span_report(const JoinHandler& handler, JoinReport& report) {
   SpanReport& spans = *report.spans;
   spans.join_error = handler.span_join_error();
@@ -114,6 +122,59 @@ void add_activation_warnings(const ActivationReport& activations, std::vector<Wa
                         : " (written before or after the recording)"),
         ""});
   }
+}
+
+// Each sampling event besides the main one: its own profile beside it.
+Result<void> write_other_profiles(JoinHandler& handler, const JoinOptions& options,
+                                  JoinReport& report) {
+  for (const EventProfile* other : handler.other_profiles()) {
+    EventProfile& profile = *handler.other_profile(other->attr_index());
+    OtherEventReport entry;
+    entry.event = profile.summary();
+    entry.samples = profile.samples();
+    entry.total_weight = profile.total_weight();
+    entry.pprof_samples = profile.builder().sample_count();
+    set_profile_time(handler, profile.builder());
+    if (options.write_profile) {
+      entry.output_path = capture::event_profile_path(options.output_path, entry.event.name);
+      if (auto written = profile.builder().write_gzipped(entry.output_path); !written) {
+        return std::unexpected(written.error());
+      }
+    }
+    report.other_events.push_back(std::move(entry));
+  }
+  return {};
+}
+
+// The off-CPU and wall profiles, their sinks and their report.
+Result<void> finish_off_cpu(JoinHandler& handler, const JoinOptions& options, JoinReport& report) {
+  OffCpuJoin* off_cpu = handler.off_cpu();
+  if (off_cpu == nullptr) return {};
+  OffCpuReport out = off_cpu->report(options.hottest_count);
+  profile::ProfileBuilder& off_cpu_builder = off_cpu->off_cpu_builder();
+  profile::ProfileBuilder& wall_builder = off_cpu->wall_builder();
+  set_profile_time(handler, off_cpu_builder);
+  set_profile_time(handler, wall_builder);
+  if (options.off_cpu_sink != nullptr) options.off_cpu_sink->on_profile(off_cpu_builder);
+  if (options.wall_sink != nullptr && off_cpu->has_wall()) {
+    options.wall_sink->on_profile(wall_builder);
+  }
+  if (options.write_profile) {
+    out.off_cpu_path = capture::sibling_profile_path(options.output_path,
+                                                     capture::SiblingProfile::kOffCpu);
+    if (auto written = off_cpu_builder.write_gzipped(out.off_cpu_path); !written) {
+      return std::unexpected(written.error());
+    }
+    if (off_cpu->has_wall()) {
+      out.wall_path = capture::sibling_profile_path(options.output_path,
+                                                    capture::SiblingProfile::kWall);
+      if (auto written = wall_builder.write_gzipped(out.wall_path); !written) {
+        return std::unexpected(written.error());
+      }
+    }
+  }
+  report.off_cpu = std::move(out);
+  return {};
 }
 
 }  // namespace
@@ -254,6 +315,12 @@ Result<JoinReport> run_join(const JoinOptions& options) {
       return std::unexpected(written.error());
     }
   }
+  if (auto others = write_other_profiles(handler, options, report); !others) {
+    return std::unexpected(others.error());
+  }
+  if (auto off_cpu = finish_off_cpu(handler, options, report); !off_cpu) {
+    return std::unexpected(off_cpu.error());
+  }
 
   report.event = handler.event();
   report.samples = handler.samples();
@@ -273,11 +340,14 @@ Result<JoinReport> run_join(const JoinOptions& options) {
   for (const std::string& warning : symbolizer.warnings()) {
     report.warnings.push_back(Warning{WarningKind::kSymbols, warning, ""});
   }
-  if (report.samples_other_events > 0) {
+  if (report.samples == 0) {
     report.warnings.push_back(Warning{
         WarningKind::kOtherEvents,
-        fmt::format("{} samples of other events were left out: the profile holds {} only",
-                    report.samples_other_events, report.event.name),
+        fmt::format("the main profile's event {} has no samples{}", report.event.name,
+                    report.other_events.empty()
+                        ? std::string()
+                        : fmt::format(" (--event picks another: {})",
+                                      report.other_events.front().event.name)),
         ""});
   }
   if (!options.summary_path.empty()) {

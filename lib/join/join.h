@@ -4,6 +4,7 @@
 // symbolized stacks -> span attribution -> profile builder -> pprof writer.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -21,6 +22,8 @@
 #include "common/result.h"
 #include "common/warning.h"
 #include "join/namespace_mapping.h"
+#include "join/span_time.h"
+#include "offcpu/switch_pairing.h"
 #include "perfdata/reader.h"
 #include "process/process_table.h"
 #include "profile/profile_builder.h"
@@ -139,13 +142,47 @@ struct SpanReport {
   std::optional<Error> join_error;
 };
 
+// The off-CPU join's outcome (docs/off-cpu.md); present when the capture has
+// switch records and sched:sched_switch samples (spanprof run --off-cpu).
+struct OffCpuReport {
+  std::string off_cpu_path;  // "" when not written (spanprof push)
+  std::string wall_path;     // "" when not written
+  std::string wall_missing;  // why there is no wall profile; "" when there is one
+  offcpu::PairingStats pairing;
+  stacks::StackStats stacks;  // of the switch-out stacks
+  uint64_t sched_switch_samples = 0;
+  uint64_t samples_state_undecoded = 0;  // raw data too short for prev_state: state unknown
+  bool format_from_capture = false;      // prev_state's offset from TRACING_DATA (else the known layout)
+  uint64_t switch_records = 0;
+  uint64_t idle_switch_records = 0;  // of the idle task (pid 0): not a thread of the app
+  uint64_t pieces = 0;               // off-CPU samples after splitting at span boundaries
+  std::array<int64_t, kThreadStates> off_cpu_ns{};  // complete intervals, by offcpu::ThreadState
+  std::array<uint64_t, kThreadStates> intervals{};
+  int64_t off_cpu_ns_in_spans = 0;
+  int64_t wall_cpu_ns = 0;  // CPU samples' periods in the wall profile
+  uint64_t wall_cpu_samples = 0;
+  std::vector<stacks::HotFunction> hottest;  // by off-CPU time
+  std::optional<SpanTimeReport> span_time;   // with spans and a clock
+};
+
+// A sampling event other than the main one: its own profile beside it.
+struct OtherEventReport {
+  EventSummary event;
+  std::string output_path;  // "" when not written
+  uint64_t samples = 0;
+  int64_t total_weight = 0;
+  uint64_t pprof_samples = 0;
+};
+
 struct JoinReport {
   std::string output_path;
   std::string summary_path;
   EventSummary event;
   uint64_t samples = 0;          // samples written to the profile
   int64_t total_weight = 0;      // sum of sample values in the event's unit
-  uint64_t samples_other_events = 0;  // samples of a second event, not in the profile
+  uint64_t samples_other_events = 0;  // samples of the other events (in their own profiles)
+  std::vector<OtherEventReport> other_events;
+  std::optional<OffCpuReport> off_cpu;
   uint64_t pprof_samples = 0;    // pprof samples after merging: distinct (stack, label set) pairs
   uint64_t unique_stacks = 0;    // distinct location sequences among them, whatever their labels
   uint64_t threads = 0;

@@ -10,23 +10,6 @@
 
 namespace spanprof::join {
 
-namespace {
-
-EventSummary describe_event(const perfdata::EventAttr& attr) {
-  EventSummary event;
-  event.name = perfdata::event_name(attr);
-  event.sample_unit = attr.is_cpu_clock() ? "cpu/nanoseconds" : "events/count";
-  if (attr.freq()) {
-    uint64_t freq = std::max<uint64_t>(attr.sample_period_or_freq, 1);
-    event.period = attr.is_cpu_clock() ? 1'000'000'000ull / freq : 1;
-  } else {
-    event.period = attr.sample_period_or_freq;
-  }
-  return event;
-}
-
-}  // namespace
-
 JoinHandler::JoinHandler(const perfdata::Reader& reader, binaries::BinaryTable& binaries,
                          symbolize::Symbolizer& symbolizer, const JoinOptions& options,
                          SpanLoader* span_loader)
@@ -37,25 +20,105 @@ JoinHandler::JoinHandler(const perfdata::Reader& reader, binaries::BinaryTable& 
       options_(options),
       span_loader_(span_loader) {}
 
+bool JoinHandler::ensure_plan() {
+  if (plan_) return true;
+  if (plan_error_) return false;
+  const perfdata::CaptureInfo& info = reader_.info();
+  auto plan = plan_events(info, options_.event_name);
+  if (!plan) {
+    plan_error_ = plan.error();
+    return false;
+  }
+  plan_ = *plan;
+  if (plan_->primary >= info.attrs.size()) {
+    plan_error_ = make_error("the capture holds no event attributes", options_.perf_data_path,
+                             "re-record the capture")
+                      .error();
+    return false;
+  }
+  const perfdata::EventAttr& attr = info.attrs[plan_->primary];
+  primary_attr_ = attr;
+  primary_ = &profile_for(plan_->primary);
+  event_ = primary_->summary();
+  labels_.resize(kBaseLabels);
+  labels_[0].key = "pid";
+  labels_[1].key = "tid";
+  labels_[2].key = "thread_name";
+  // Once per capture: the profile's start time, the span join and a sample
+  // sink's windows all use this one alignment.
+  auto clock = attribute::ClockAlignment::from_capture(
+      info, attr, options_.clock_offset_ns,
+      options_.fallback_clock ? &*options_.fallback_clock : nullptr);
+  if (clock) {
+    clock_ = *clock;
+  } else if (span_loader_ != nullptr) {
+    span_join_error_ = clock.error();
+    span_join_error_->message = "spans not joined: " + span_join_error_->message;
+  }
+  if (plan_->off_cpu) {
+    off_cpu_ = std::make_unique<OffCpuJoin>(info, info.attrs[*plan_->off_cpu], processes_,
+                                            binaries_, symbolizer_, options_.include_kernel_frames,
+                                            options_.off_cpu_sink, options_.wall_sink);
+    for (size_t i = 0; i < info.attrs.size(); ++i) {
+      if (info.attrs[i].is_cpu_clock() && !is_dummy_event(info.attrs[i])) {
+        wall_cpu_attr_ = i;
+        off_cpu_->use_cpu_samples_of(profile_for(i).builder());
+        break;
+      }
+    }
+    if (span_loader_ == nullptr) off_cpu_->start_labelling(nullptr, clock_ ? &*clock_ : nullptr);
+  }
+  return true;
+}
+
+EventProfile& JoinHandler::profile_for(size_t attr_index) {
+  auto& slot = profiles_[attr_index];
+  if (!slot) {
+    slot = std::make_unique<EventProfile>(attr_index, reader_.info().attrs[attr_index], processes_,
+                                          binaries_, symbolizer_, options_.include_kernel_frames);
+  }
+  return *slot;
+}
+
+void JoinHandler::on_fork(const perfdata::TaskEvent& fork) {
+  processes_.on_fork(fork);
+  if (off_cpu_) off_cpu_->on_fork(fork);
+}
+
+void JoinHandler::on_exit(const perfdata::TaskEvent& exit) {
+  processes_.on_exit(exit);
+  if (off_cpu_) off_cpu_->on_exit(exit);
+}
+
+void JoinHandler::on_switch(const perfdata::Switch& record) {
+  if (!ensure_plan()) return;
+  if (off_cpu_) off_cpu_->on_switch(record);
+  if (record.sample_id.has_time) last_record_time_ = std::max(last_record_time_, record.sample_id.time);
+}
+
+void JoinHandler::on_lost(const perfdata::Lost& lost) {
+  if (off_cpu_) off_cpu_->on_lost(lost.sample_id.time, lost.sample_id.cpu);
+}
+
+void JoinHandler::on_lost_samples(const perfdata::Lost& lost) {
+  if (off_cpu_) off_cpu_->on_lost(lost.sample_id.time, lost.sample_id.cpu);
+}
+
 void JoinHandler::on_sample(const perfdata::Sample& sample) {
-  if (!primary_attr_) {
-    primary_attr_index_ = sample.attr_index;
-    start_profile(*sample.attr);
+  if (!ensure_plan()) return;
+  if (sample.has_time) last_record_time_ = std::max(last_record_time_, sample.time);
+  if (off_cpu_ && sample.attr_index == *plan_->off_cpu) {
+    off_cpu_->on_sched_switch(sample);
+    // Its samples are off-CPU stacks, not a profile of their own, unless
+    // --event chose the event.
+    if (sample.attr_index != plan_->primary) return;
   }
-  if (sample.attr_index != primary_attr_index_) {
-    ++samples_other_events_;
-    return;
-  }
-  stacks_->resolve(sample, location_ids_);
-  for (const stacks::NewLocation& added : stacks_->new_locations()) {
-    hot_functions_.add_location(added.id, *added.frames, added.address);
-  }
+  if (sample.attr_index >= reader_.info().attrs.size()) return;
+  EventProfile& profile = profile_for(sample.attr_index);
+  profile.resolve(sample, location_ids_);
   int64_t period = static_cast<int64_t>(sample.period);
-  hot_functions_.add_stack(location_ids_, period);
   threads_.insert(sample.tid);
-  total_weight_ += period;
-  ++samples_;
-  if (sample.has_time) {
+  if (sample.has_time && &profile == primary_) {
     first_time_ = std::min(first_time_, sample.time);
     last_time_ = std::max(last_time_, sample.time);
   }
@@ -66,30 +129,43 @@ void JoinHandler::on_sample(const perfdata::Sample& sample) {
   std::string_view thread_name = processes_.thread_name(sample.tid);
   if (thread_name == "node") node_pids_.insert(sample.pid);
   if (span_loader_ != nullptr && !spans_taken_) {
-    held_.push_back(HeldSample{sample.pid, sample.tid, sample.time, period,
+    held_.push_back(HeldSample{&profile, sample.pid, sample.tid, sample.time, period,
                                static_cast<uint32_t>(held_locations_.size()),
                                static_cast<uint32_t>(location_ids_.size()),
                                std::string(thread_name)});
     held_locations_.insert(held_locations_.end(), location_ids_.begin(), location_ids_.end());
     return;
   }
-  emit(sample.pid, sample.tid, sample.time, period, thread_name, location_ids_);
+  emit(profile, sample.pid, sample.tid, sample.time, period, thread_name, location_ids_);
 }
 
-void JoinHandler::emit(uint32_t pid, uint32_t tid, uint64_t time, int64_t period,
-                       std::string_view thread_name, std::span<const uint64_t> locations) {
+void JoinHandler::emit(EventProfile& profile, uint32_t pid, uint32_t tid, uint64_t time,
+                       int64_t period, std::string_view thread_name,
+                       std::span<const uint64_t> locations) {
   labels_.resize(kBaseLabels);
   labels_[0].num = pid;
   labels_[1].num = tid;
   labels_[2].str = thread_name;
+  const bool primary = &profile == primary_;
   if (attribution_ && clock_) {
-    attribution_->label(pid, tid, clock_->to_unix_ns(time), period, labels_);
+    int64_t unix_ns = clock_->to_unix_ns(time);
+    if (primary) {
+      // The main event's samples feed the span CPU counters.
+      attribution_->label(pid, tid, unix_ns, period, labels_);
+    } else {
+      attribution_->append_labels(attribution_->match_at(pid, tid, unix_ns), labels_);
+    }
   }
   int64_t values[2] = {1, period};
-  builder_->add_sample(locations, labels_, values);
-  if (options_.sample_sink != nullptr) {
+  profile.builder().add_sample(locations, labels_, values);
+  std::optional<int64_t> unix_ns;
+  if (clock_) unix_ns = clock_->to_unix_ns(time);
+  if (off_cpu_ && wall_cpu_attr_ && profile.attr_index() == *wall_cpu_attr_) {
+    off_cpu_->add_cpu_sample(unix_ns, period, locations, labels_);
+  }
+  if (primary && options_.sample_sink != nullptr) {
     SampleEvent event;
-    if (clock_) event.unix_ns = clock_->to_unix_ns(time);
+    event.unix_ns = unix_ns;
     event.period = period;
     event.location_ids = locations;
     event.labels = labels_;
@@ -124,50 +200,43 @@ Result<void> JoinHandler::take_spans() {
   for (const HeldSample& held : held_) {
     std::span<const uint64_t> locations(held_locations_.data() + held.first_location,
                                         held.location_count);
-    emit(held.pid, held.tid, held.time, held.period, held.thread_name, locations);
+    emit(*held.profile, held.pid, held.tid, held.time, held.period, held.thread_name, locations);
   }
   held_ = {};
   held_locations_ = {};
+  if (off_cpu_) off_cpu_->start_labelling(attribution_.get(), clock_ ? &*clock_ : nullptr);
   return status;
 }
 
 Result<void> JoinHandler::finish() {
-  if (span_loader_ != nullptr && !spans_taken_) return take_spans();
-  if (span_load_error_) return std::unexpected(*span_load_error_);
-  return {};
-}
-
-void JoinHandler::start_profile(const perfdata::EventAttr& attr) {
-  primary_attr_ = attr;
-  event_ = describe_event(attr);
-  std::vector<profile::ValueType> types{{"samples", "count"}};
-  profile::ValueType period_type = attr.is_cpu_clock() ? profile::ValueType{"cpu", "nanoseconds"}
-                                                       : profile::ValueType{"events", "count"};
-  types.push_back(period_type);
-  builder_ = std::make_unique<profile::ProfileBuilder>(std::move(types), period_type,
-                                                       static_cast<int64_t>(event_.period));
-  builder_->add_comment(fmt::format("spanprof: event {}", event_.name));
-  stacks_ = std::make_unique<stacks::StackResolver>(processes_, binaries_, symbolizer_,
-                                                    *builder_, options_.include_kernel_frames);
-  labels_.resize(kBaseLabels);
-  labels_[0].key = "pid";
-  labels_[1].key = "tid";
-  labels_[2].key = "thread_name";
-  // Once per capture: the profile's start time, the span join and a sample
-  // sink's windows all use this one alignment.
-  auto clock = attribute::ClockAlignment::from_capture(reader_.info(), attr,
-                                                       options_.clock_offset_ns,
-                                                       options_.fallback_clock ? &*options_.fallback_clock : nullptr);
-  if (clock) {
-    clock_ = *clock;
-  } else if (span_loader_ != nullptr) {
-    span_join_error_ = clock.error();
-    span_join_error_->message = "spans not joined: " + span_join_error_->message;
+  if (plan_error_) return std::unexpected(*plan_error_);
+  Result<void> status;
+  if (span_loader_ != nullptr && !spans_taken_) {
+    status = take_spans();
+  } else if (span_load_error_) {
+    status = std::unexpected(*span_load_error_);
   }
+  if (off_cpu_) off_cpu_->finish(last_record_time_);
+  return status;
 }
 
-std::vector<stacks::HotFunction> JoinHandler::hottest(size_t n) const {
-  return hot_functions_.top(n);
+uint64_t JoinHandler::samples_other_events() const {
+  uint64_t n = 0;
+  for (const EventProfile* profile : other_profiles()) n += profile->samples();
+  return n;
+}
+
+std::vector<const EventProfile*> JoinHandler::other_profiles() const {
+  std::vector<const EventProfile*> out;
+  for (const auto& [index, profile] : profiles_) {
+    if (profile.get() != primary_ && profile->samples() > 0) out.push_back(profile.get());
+  }
+  return out;
+}
+
+EventProfile* JoinHandler::other_profile(size_t attr_index) {
+  auto it = profiles_.find(attr_index);
+  return it == profiles_.end() || it->second.get() == primary_ ? nullptr : it->second.get();
 }
 
 std::optional<std::pair<uint64_t, uint64_t>> JoinHandler::time_range() const {

@@ -1,8 +1,10 @@
 // The pipeline's record consumer: records in time order -> process table ->
-// symbolized stacks -> span labels -> profile builder.
+// symbolized stacks -> span labels -> one profile per sampling event, and,
+// for off-CPU captures, the off-CPU and wall profiles (off_cpu_join.h).
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -13,7 +15,9 @@
 #include "attribute/clock_alignment.h"
 #include "binaries/binary_table.h"
 #include "attribute/span_attribution.h"
+#include "join/event_profile.h"
 #include "join/join.h"
+#include "join/off_cpu_join.h"
 #include "join/span_loader.h"
 #include "perfdata/reader.h"
 #include "process/process_table.h"
@@ -34,23 +38,34 @@ class JoinHandler : public perfdata::RecordHandler {
 
   void on_mmap(const perfdata::Mmap& mmap) override { processes_.on_mmap(mmap); }
   void on_comm(const perfdata::Comm& comm) override { processes_.on_comm(comm); }
-  void on_fork(const perfdata::TaskEvent& fork) override { processes_.on_fork(fork); }
-  void on_exit(const perfdata::TaskEvent& exit) override { processes_.on_exit(exit); }
+  void on_fork(const perfdata::TaskEvent& fork) override;
+  void on_exit(const perfdata::TaskEvent& exit) override;
   void on_sample(const perfdata::Sample& sample) override;
+  void on_switch(const perfdata::Switch& record) override;
+  void on_lost(const perfdata::Lost& lost) override;
+  void on_lost_samples(const perfdata::Lost& lost) override;
 
   // After the last record: waits for the spans if needed and labels what was
-  // held back. Fails when a span file could not be read.
+  // held back. Fails when a span file could not be read or --event names no
+  // event of the capture.
   Result<void> finish();
 
-  bool has_profile() const { return builder_ != nullptr; }
-  profile::ProfileBuilder& builder() { return *builder_; }
+  // The main profile exists once the capture's events are known (a sample
+  // or switch record arrived).
+  bool has_profile() const { return primary_ != nullptr; }
+  profile::ProfileBuilder& builder() { return primary_->builder(); }
   const perfdata::EventAttr& primary_attr() const { return *primary_attr_; }
   const process::ProcessTable& processes() const { return processes_; }
-  stacks::StackStats stack_stats() const { return stacks_->stats(); }
-  std::vector<stacks::HotFunction> hottest(size_t n) const;
-  uint64_t samples() const { return samples_; }
-  int64_t total_weight() const { return total_weight_; }
-  uint64_t samples_other_events() const { return samples_other_events_; }
+  stacks::StackStats stack_stats() const { return primary_->stack_stats(); }
+  std::vector<stacks::HotFunction> hottest(size_t n) const { return primary_->hottest(n); }
+  uint64_t samples() const { return primary_->samples(); }
+  int64_t total_weight() const { return primary_->total_weight(); }
+  uint64_t samples_other_events() const;
+  // The other sampling events' profiles, in the capture's event order.
+  std::vector<const EventProfile*> other_profiles() const;
+  EventProfile* other_profile(size_t attr_index);
+  // Null unless the capture has switch records and sched_switch samples.
+  OffCpuJoin* off_cpu() { return off_cpu_.get(); }
   uint64_t threads() const { return threads_.size(); }
   // Processes with samples on a thread named "node" (Node's main thread).
   const std::set<uint32_t>& node_pids() const { return node_pids_; }
@@ -72,6 +87,7 @@ class JoinHandler : public perfdata::RecordHandler {
  private:
   // A symbolized sample waiting for the spans to finish loading.
   struct HeldSample {
+    EventProfile* profile;
     uint32_t pid, tid;
     uint64_t time;
     int64_t period;
@@ -79,9 +95,12 @@ class JoinHandler : public perfdata::RecordHandler {
     std::string thread_name;
   };
 
-  void start_profile(const perfdata::EventAttr& attr);
+  // Once the capture's events are known: the plan, the main profile, the
+  // clock, the off-CPU join. False when --event names no event.
+  bool ensure_plan();
+  EventProfile& profile_for(size_t attr_index);
   Result<void> take_spans();
-  void emit(uint32_t pid, uint32_t tid, uint64_t time, int64_t period,
+  void emit(EventProfile& profile, uint32_t pid, uint32_t tid, uint64_t time, int64_t period,
             std::string_view thread_name, std::span<const uint64_t> locations);
 
   static constexpr size_t kBaseLabels = 3;  // pid, tid, thread_name
@@ -105,20 +124,22 @@ class JoinHandler : public perfdata::RecordHandler {
   std::optional<NamespaceMappingStats> namespace_mapping_;
   std::vector<Warning> span_load_warnings_;
   std::optional<perfdata::EventAttr> primary_attr_;  // the profiled event (a copy)
-  size_t primary_attr_index_ = 0;
+  std::optional<EventPlan> plan_;
+  std::optional<Error> plan_error_;
   EventSummary event_;
-  std::unique_ptr<profile::ProfileBuilder> builder_;
-  std::unique_ptr<stacks::StackResolver> stacks_;
-  stacks::HotFunctions hot_functions_;
+  // Per attr index with samples; primary_ is one of them.
+  std::map<size_t, std::unique_ptr<EventProfile>> profiles_;
+  EventProfile* primary_ = nullptr;
+  // The cpu-clock event whose samples give the wall profile's CPU time.
+  std::optional<size_t> wall_cpu_attr_;
+  std::unique_ptr<OffCpuJoin> off_cpu_;
   std::vector<uint64_t> location_ids_;
   std::vector<profile::Label> labels_;
   std::unordered_set<uint32_t> threads_;
   std::set<uint32_t> node_pids_;
   uint64_t first_time_ = UINT64_MAX;
   uint64_t last_time_ = 0;
-  int64_t total_weight_ = 0;
-  uint64_t samples_ = 0;
-  uint64_t samples_other_events_ = 0;
+  uint64_t last_record_time_ = 0;  // of any sample or switch record: the capture's end
 };
 
 }  // namespace spanprof::join

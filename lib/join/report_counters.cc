@@ -26,6 +26,48 @@ const ActivationReport& activations_of(const JoinReport& report) {
   return spans.activations ? *spans.activations : kNone;
 }
 
+const OffCpuReport& off_cpu_of(const JoinReport& report) {
+  static const OffCpuReport kNone;
+  return report.off_cpu ? *report.off_cpu : kNone;
+}
+
+std::vector<ReportCounter> off_cpu_counters() {
+  return {
+      {"switch_records", kOffCpu, kJsonOnly, "", "",
+       [](const JoinReport& r) { return off_cpu_of(r).switch_records; }},
+      {"idle_switch_records", kOffCpu, kJsonOnly, "", "",
+       [](const JoinReport& r) { return off_cpu_of(r).idle_switch_records; }},
+      {"sched_switch_samples", kOffCpu, kJsonOnly, "", "",
+       [](const JoinReport& r) { return off_cpu_of(r).sched_switch_samples; }},
+      {"intervals", kOffCpu, kJsonOnly, "", "",
+       [](const JoinReport& r) { return off_cpu_of(r).pairing.intervals; }},
+      {"pieces", kOffCpu, kJsonOnly, "", "",
+       [](const JoinReport& r) { return off_cpu_of(r).pieces; }},
+      {"intervals_without_stack", kOffCpu, kAlways, "off-cpu",
+       "off-CPU intervals have no stack (no sched_switch sample at their switch-out)",
+       [](const JoinReport& r) { return off_cpu_of(r).pairing.intervals_without_stack; }},
+      {"samples_unpaired", kOffCpu, kAlways, "off-cpu",
+       "sched_switch samples matched no switch-out record (left out)",
+       [](const JoinReport& r) { return off_cpu_of(r).pairing.samples_unpaired; }},
+      {"samples_state_undecoded", kOffCpu, kAlways, "off-cpu",
+       "sched_switch samples too short for prev_state: thread state unknown",
+       [](const JoinReport& r) { return off_cpu_of(r).samples_state_undecoded; }},
+      {"ins_without_out", kOffCpu, kUnlessQuiet, "off-cpu",
+       "threads were off-CPU when the capture began: that time is not counted",
+       [](const JoinReport& r) { return off_cpu_of(r).pairing.ins_without_out; }},
+      {"cut_capture_end", kOffCpu, kUnlessQuiet, "off-cpu",
+       "intervals were still open when the capture ended: not counted",
+       [](const JoinReport& r) { return off_cpu_of(r).pairing.cut_capture_end; }},
+      {"cut_thread_exit", kOffCpu, kJsonOnly, "", "",
+       [](const JoinReport& r) { return off_cpu_of(r).pairing.cut_thread_exit; }},
+      {"cut_lost", kOffCpu, kAlways, "off-cpu",
+       "intervals overlapped lost records: not counted (their end is unknown; try a larger -m)",
+       [](const JoinReport& r) { return off_cpu_of(r).pairing.cut_lost; }},
+      {"cut_lost_ns", kOffCpu, kJsonOnly, "", "",
+       [](const JoinReport& r) { return off_cpu_of(r).pairing.cut_lost_ns; }},
+  };
+}
+
 std::vector<ReportCounter> loss_counters() {
   return {
       {"lost_events", kLosses, kAlways, "lost",
@@ -35,7 +77,7 @@ std::vector<ReportCounter> loss_counters() {
        [](const JoinReport& r) { return r.read.lost_samples; }},
       {"samples_without_event", kLosses, kAlways, "lost", "samples whose event id matched no event",
        [](const JoinReport& r) { return r.read.samples_without_attr; }},
-      // The terminal shows it as a warning (kOtherEvents), which push reports too.
+      // Not a loss since each event has its own profile; kept for schema 1 readers.
       {"samples_other_events", kLosses, kJsonOnly, "", "",
        [](const JoinReport& r) { return r.samples_other_events; }},
       {"undecodable_records", kLosses, kAlways, "lost", "records that did not decode",
@@ -292,12 +334,14 @@ std::span<const ReportCounter> report_counters(CounterSection section) {
   static const std::vector<ReportCounter> kUnwindStopCounters = unwind_stop_counters();
   static const std::vector<ReportCounter> kSpanCounters = span_counters();
   static const std::vector<ReportCounter> kActivationCounters = activation_counters();
+  static const std::vector<ReportCounter> kOffCpuCounters = off_cpu_counters();
   switch (section) {
     case kLosses: return kLossCounters;
     case kUnwind: return kUnwindCounters;
     case kUnwindStops: return kUnwindStopCounters;
     case kSpans: return kSpanCounters;
     case kActivations: return kActivationCounters;
+    case kOffCpu: return kOffCpuCounters;
   }
   return {};
 }

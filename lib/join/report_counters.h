@@ -18,6 +18,7 @@ enum class CounterSection {
   kUnwindStops,  // "unwind"."stops"
   kSpans,        // "spans" (when span files were given)
   kActivations,  // "spans"."activations" (when activation files were given)
+  kOffCpu,       // "off_cpu" (off-CPU captures: spanprof run --off-cpu)
 };
 
 // When the terminal prints a counter's own line.

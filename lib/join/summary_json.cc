@@ -82,6 +82,120 @@ void write_unwind(JsonWriter& json, const JoinReport& report) {
   json.end_object();
 }
 
+void write_state_ns(JsonWriter& json, std::string_view key,
+                    const std::array<int64_t, kThreadStates>& ns) {
+  json.begin_object(key);
+  for (size_t i = 0; i < kThreadStates; ++i) {
+    json.field(thread_state_label(static_cast<offcpu::ThreadState>(i)), ns[i]);
+  }
+  json.end_object();
+}
+
+void write_span_totals(JsonWriter& json, const SpanTimeTotals& totals) {
+  json.field("spans", totals.spans);
+  json.field("duration_ns", totals.duration_ns);
+  json.field("cpu_ns", totals.cpu_ns);
+  write_state_ns(json, "off_cpu_ns", totals.off_cpu_ns);
+  json.field("unaccounted_ns", totals.unaccounted_ns);
+}
+
+// Off-CPU captures only (docs/off-cpu.md).
+void write_off_cpu(JsonWriter& json, const JoinReport& report) {
+  if (!report.off_cpu) {
+    json.null_field("off_cpu");
+    return;
+  }
+  const OffCpuReport& off = *report.off_cpu;
+  json.begin_object("off_cpu");
+  json.field("profile", off.off_cpu_path);
+  json.field("prev_state_from_capture", off.format_from_capture);
+  write_counters(json, report, CounterSection::kOffCpu);
+  write_state_ns(json, "off_cpu_ns", off.off_cpu_ns);
+  json.begin_object("intervals_by_state");
+  for (size_t i = 0; i < kThreadStates; ++i) {
+    json.field(thread_state_label(static_cast<offcpu::ThreadState>(i)), off.intervals[i]);
+  }
+  json.end_object();
+  json.field("off_cpu_ns_in_spans", off.off_cpu_ns_in_spans);
+  json.begin_object("wall");
+  if (off.wall_path.empty()) {
+    json.null_field("profile");
+  } else {
+    json.field("profile", off.wall_path);
+  }
+  json.field("cpu_ns", off.wall_cpu_ns);
+  json.field("cpu_samples", off.wall_cpu_samples);
+  if (off.wall_missing.empty()) {
+    json.null_field("missing");
+  } else {
+    json.field("missing", off.wall_missing);
+  }
+  json.end_object();
+  json.begin_array("hottest_functions");
+  for (const stacks::HotFunction& fn : off.hottest) {
+    json.begin_object();
+    json.field("name", fn.name);
+    json.field("self_ns", fn.self);
+    json.field("total_ns", fn.total);
+    json.end_object();
+  }
+  json.end_array();
+  if (off.span_time) {
+    const SpanTimeReport& time = *off.span_time;
+    json.begin_object("spans");
+    json.field("spans_on_unobserved_threads", time.spans_on_unobserved_threads);
+    json.begin_array("by_name");
+    for (const SpanTimeByName& entry : time.by_name) {
+      json.begin_object();
+      json.field("name", entry.name);
+      write_span_totals(json, entry.totals);
+      json.end_object();
+    }
+    json.end_array();
+    json.begin_array("slowest");
+    for (const SlowSpan& slow : time.slowest) {
+      json.begin_object();
+      json.field("name", slow.name);
+      json.field("span_id", slow.span_id);
+      json.field("trace_id", slow.trace_id);
+      write_span_totals(json, slow.totals);
+      json.begin_object("top_stack");
+      for (size_t i = 0; i < kThreadStates; ++i) {
+        json.field(thread_state_label(static_cast<offcpu::ThreadState>(i)), slow.top_stack[i]);
+      }
+      json.end_object();
+      json.field("line", slow.line);
+      json.end_object();
+    }
+    json.end_array();
+    json.end_object();
+  } else {
+    json.null_field("spans");
+  }
+  json.end_object();
+}
+
+void write_events(JsonWriter& json, const JoinReport& report) {
+  json.begin_array("events");
+  auto write_event = [&](const EventSummary& event, const std::string& path, uint64_t samples,
+                         int64_t weight, bool main) {
+    json.begin_object();
+    json.field("name", event.name);
+    json.field("unit", event.sample_unit);
+    json.field("period", event.period);
+    json.field("samples", samples);
+    json.field("weight", weight);
+    json.field("profile", path);
+    json.field("main", main);
+    json.end_object();
+  };
+  write_event(report.event, report.output_path, report.samples, report.total_weight, true);
+  for (const OtherEventReport& other : report.other_events) {
+    write_event(other.event, other.output_path, other.samples, other.total_weight, false);
+  }
+  json.end_array();
+}
+
 void write_warnings(JsonWriter& json, const std::vector<Warning>& warnings) {
   json.begin_array("warnings");
   for (const Warning& warning : warnings) {
@@ -110,6 +224,7 @@ std::string summary_json(const JoinReport& report) {
   json.field("unit", report.event.sample_unit);
   json.field("period", report.event.period);
   json.end_object();
+  write_events(json, report);
   json.field("samples", report.samples);
   json.field("weight", report.total_weight);
   json.field("threads", report.threads);
@@ -149,6 +264,7 @@ std::string summary_json(const JoinReport& report) {
   } else {
     json.null_field("spans");
   }
+  write_off_cpu(json, report);
   write_warnings(json, report.warnings);
   json.end_object();
   return json.take();

@@ -24,11 +24,15 @@ struct EventAttr {
   uint32_t sample_stack_user = 0;
   int32_t clockid = 0;
   std::vector<uint64_t> ids;  // sample ids that map to this attr
-  std::string name;           // from EVENT_DESC when present, e.g. "cpu-clock:ppp"
+  // From EVENT_DESC (file mode) or EVENT_UPDATE (pipe mode) when present, e.g.
+  // "cpu-clock:ppp"; else a tracepoint's "system:name" from TRACING_DATA.
+  std::string name;
 
   bool freq() const { return (flags >> 10) & 1; }
   bool sample_id_all() const { return (flags >> 18) & 1; }
   bool use_clockid() const { return (flags >> 25) & 1; }
+  // --switch-events: the kernel writes PERF_RECORD_SWITCH for the event's tasks.
+  bool context_switch() const { return (flags >> 26) & 1; }
   // cpu-clock and task-clock count nanoseconds: their period is CPU time.
   bool is_cpu_clock() const { return type == 1 && (config == 0 || config == 1); }
 };

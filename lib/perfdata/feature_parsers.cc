@@ -5,6 +5,7 @@
 
 #include "common/byte_reader.h"
 #include "perfdata/perf_abi.h"
+#include "perfdata/tracing_data.h"
 
 namespace spanprof::perfdata {
 namespace {
@@ -148,6 +149,13 @@ Result<void> parse_feature(uint32_t feature, std::span<const std::byte> payload,
                            uint64_t file_offset, CaptureInfo& info) {
   ByteReader in(payload, file_offset);
   switch (feature) {
+    case abi::kFeatTracingData: {
+      auto formats = parse_tracing_data(payload, file_offset);
+      if (!formats) return std::unexpected(formats.error());
+      info.tracepoints = std::move(*formats);
+      name_tracepoint_attrs(info);
+      return {};
+    }
     case abi::kFeatBuildId:
       return parse_build_ids(payload, file_offset, info);
     case abi::kFeatHostname:

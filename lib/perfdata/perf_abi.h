@@ -45,6 +45,8 @@ enum RecordType : uint32_t {
   kMmap2 = 10,
   kAux = 11,  // the kernel says AUX data was written: fixed size, skipped by header.size
   kLostSamples = 13,
+  kSwitch = 14,          // struct perf_record_switch: header, sample_id
+  kSwitchCpuWide = 15,   // header, u32 next_prev_pid, u32 next_prev_tid, sample_id
   kHeaderAttr = 64,
   kHeaderEventType = 65,
   kHeaderTracingData = 66,
@@ -73,6 +75,7 @@ inline constexpr uint64_t kEventUpdateName = 2;
 // enum perf_type_id and the generic event ids (include/uapi/linux/perf_event.h).
 inline constexpr uint32_t kTypeHardware = 0;
 inline constexpr uint32_t kTypeSoftware = 1;
+inline constexpr uint32_t kTypeTracepoint = 2;  // attr.config is the tracepoint's format ID
 inline constexpr uint32_t kTypeHwCache = 3;
 
 // enum perf_event_sample_format.
@@ -110,11 +113,14 @@ inline constexpr uint64_t kBranchEntrySize = 24;  // struct perf_branch_entry
 
 // header.misc bits.
 inline constexpr uint16_t kMiscCommExec = 1U << 13;
+inline constexpr uint16_t kMiscSwitchOut = 1U << 13;         // PERF_RECORD_MISC_SWITCH_OUT
+inline constexpr uint16_t kMiscSwitchOutPreempt = 1U << 14;  // ..._SWITCH_OUT_PREEMPT
 inline constexpr uint16_t kMiscMmapBuildId = 1U << 14;
 inline constexpr uint16_t kMiscBuildIdSize = 1U << 15;  // build_id_event: byte 20 holds the size
 
 // HEADER_FEAT_* bit numbers (tools/perf/util/header.h).
 enum Feature : uint32_t {
+  kFeatTracingData = 1,
   kFeatBuildId = 2,
   kFeatHostname = 3,
   kFeatOsRelease = 4,

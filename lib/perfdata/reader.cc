@@ -16,6 +16,7 @@
 #include "perfdata/perf_abi.h"
 #include "perfdata/record_parsers.h"
 #include "perfdata/record_stream.h"
+#include "perfdata/tracing_data.h"
 
 namespace spanprof::perfdata {
 namespace {
@@ -54,6 +55,7 @@ class PerfDataReader final : public Reader {
   // never queued (every user type except FINISHED_ROUND).
   void on_unordered_record(const RawRecord& record, RecordStream& stream, ReadStats& stats);
   void add_pipe_attr(const RawRecord& record, ReadStats& stats);
+  void read_pipe_tracing_data(const RawRecord& record, RecordStream& stream, ReadStats& stats);
   void dispatch(const QueuedRecord& record, RecordHandler& handler, ReadStats& stats);
   const EventAttr& layout_attr(std::span<const std::byte> record) const;
 
@@ -68,6 +70,9 @@ class PerfDataReader final : public Reader {
 };
 
 const EventAttr kNoAttr{};
+// Tracing data of a few hundred events is well under 1 MiB (sched_switch alone:
+// 6 KB); a larger claim is skipped rather than held in memory.
+constexpr uint64_t kMaxTracingData = 64 << 20;
 
 std::string fmt_hex(uint64_t value) {
   char text[24];
@@ -98,8 +103,52 @@ void PerfDataReader::add_pipe_attr(const RawRecord& record, ReadStats& stats) {
   }
   EventAttr attr = parse_event_attr(in.bytes(attr_size));
   while (in.remaining() >= 8) attr.ids.push_back(in.u64());
+  name_tracepoint_attr(attr, info_.tracepoints);
   info_.attrs.push_back(std::move(attr));
   index_.add_last(info_.attrs);
+}
+
+void PerfDataReader::read_pipe_tracing_data(const RawRecord& record, RecordStream& stream,
+                                            ReadStats& stats) {
+  // struct perf_record_header_tracing_data: header, u32 size, u32 pad; `size` bytes
+  // of tracing data (perf pads them to 8 and counts the padding) follow the record
+  // outside header.size.
+  ByteReader in(record.bytes);
+  in.skip(abi::kRecordHeaderSize);
+  const uint32_t size = in.u32();
+  if (!in.ok()) {
+    ++stats.undecodable_records;
+    return;
+  }
+  const uint64_t payload_offset = record.file_offset + record.bytes.size();
+  const std::string where = "perf.data byte offset " + std::to_string(payload_offset);
+  const char* hint = "tracepoint fields are not decoded (off-CPU thread states unknown)";
+  const bool keep = size <= kMaxTracingData;
+  std::vector<std::byte> payload;
+  if (!stream.skip_payload(abi::align8(size), "HEADER_TRACING_DATA", keep ? &payload : nullptr)) {
+    return;  // the stream's damage says where it ended
+  }
+  if (!keep) {
+    info_.warnings.push_back(Error{"HEADER_TRACING_DATA claims " + std::to_string(size) +
+                                       " bytes, over the " + std::to_string(kMaxTracingData >> 20) +
+                                       " MiB spanprof reads; skipped",
+                                   where, hint}
+                                 .to_string());
+    return;
+  }
+  if (payload.size() < size) {
+    info_.warnings.push_back(Error{"HEADER_TRACING_DATA continues past a compressed record; skipped",
+                                   where, hint}
+                                 .to_string());
+    return;
+  }
+  auto formats = parse_tracing_data(std::span<const std::byte>(payload).first(size), payload_offset);
+  if (!formats) {
+    info_.warnings.push_back(formats.error().to_string());
+    return;
+  }
+  info_.tracepoints = std::move(*formats);
+  name_tracepoint_attrs(info_);
 }
 
 void PerfDataReader::on_stream_record(const RawRecord& record, RecordStream& stream,
@@ -119,6 +168,8 @@ void PerfDataReader::on_stream_record(const RawRecord& record, RecordStream& str
     case abi::kExit:
     case abi::kLost:
     case abi::kLostSamples:
+    case abi::kSwitch:
+    case abi::kSwitchCpuWide:
       queue.push(non_sample_record_time(record.bytes, layout_attr(record.bytes)), record.bytes,
                  record.file_offset, hold_of(record));
       return;
@@ -161,19 +212,9 @@ void PerfDataReader::on_unordered_record(const RawRecord& record, RecordStream& 
       }
       return;
     }
-    case abi::kHeaderTracingData: {
-      // The tracing data follows the record outside header.size: u32 size at byte 8,
-      // padded to 8 bytes.
-      ByteReader in(record.bytes);
-      in.skip(abi::kRecordHeaderSize);
-      uint32_t size = in.u32();
-      if (!in.ok()) {
-        ++stats.undecodable_records;
-        return;
-      }
-      stream.skip_payload(abi::align8(size), "HEADER_TRACING_DATA");
+    case abi::kHeaderTracingData:
+      read_pipe_tracing_data(record, stream, stats);
       return;
-    }
     case abi::kEventUpdate: {
       // Pipe mode names its events here (file mode: EVENT_DESC). Other kinds carry
       // a unit, a scale or cpus, which spanprof does not use.
@@ -263,6 +304,16 @@ void PerfDataReader::dispatch(const QueuedRecord& queued, RecordHandler& handler
       if (ok) {
         stats.lost_events += lost.lost;
         handler.on_lost(lost);
+      }
+      break;
+    }
+    case abi::kSwitch:
+    case abi::kSwitchCpuWide: {
+      Switch change;
+      ok = parse_switch(bytes, layout_attr(bytes), change);
+      if (ok) {
+        ++stats.switches;
+        handler.on_switch(change);
       }
       break;
     }

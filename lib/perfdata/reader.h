@@ -23,6 +23,7 @@ namespace spanprof::perfdata {
 struct ReadStats {
   uint64_t records = 0;          // every record framed, inner records of COMPRESSED included
   uint64_t samples = 0;
+  uint64_t switches = 0;              // SWITCH and SWITCH_CPU_WIDE records delivered
   uint64_t samples_without_attr = 0;  // sample id matched no attr: dropped
   uint64_t undecodable_records = 0;   // a known type whose body did not parse: dropped
   uint64_t skipped_records = 0;       // types spanprof does not use, skipped by size

@@ -98,9 +98,11 @@ bool parse_sample(std::span<const std::byte> record, const EventAttr& attr, Samp
   buffers.callchain.clear();
   if (type & abi::kSampleCallchain) copy_u64s(in, in.u64(), buffers.callchain);
   if (type & abi::kSampleRaw) {
-    // u32 size, then size bytes; the kernel pads size so the field ends 8-aligned.
-    uint32_t raw_size = in.u32();
-    in.skip(raw_size);
+    // u32 size, then size bytes (perf's evsel__parse_sample takes size as the data
+    // length; the kernel pads it so that u32 + data ends 8-aligned).
+    const uint32_t raw_size = in.u32();
+    if (raw_size > in.remaining()) return false;
+    out.raw = in.bytes(raw_size);
   }
   if (type & abi::kSampleBranchStack) {
     uint64_t nr = in.u64();
@@ -262,6 +264,27 @@ bool parse_lost(std::span<const std::byte> record, const EventAttr& attr, Lost& 
   out.id = in.u64();
   out.lost = in.u64();
   return in.ok();
+}
+
+bool parse_switch(std::span<const std::byte> record, const EventAttr& attr, Switch& out) {
+  out = Switch{};
+  size_t body_end = 0;
+  if (!parse_sample_id(record, attr, out.sample_id, body_end)) return false;
+  ByteReader header(record);
+  out.cpu_wide = header.u32() == abi::kSwitchCpuWide;
+  const uint16_t misc = header.u16();
+  out.out = (misc & abi::kMiscSwitchOut) != 0;
+  out.preempt = (misc & abi::kMiscSwitchOutPreempt) != 0;
+  // perf_event.h: SWITCH is the header and the trailer alone; CPU_WIDE adds two u32.
+  const size_t body_size = out.cpu_wide ? 8 : 0;
+  if (body_end != abi::kRecordHeaderSize + body_size) return false;
+  if (out.cpu_wide) {
+    ByteReader in = body_reader(record, body_end);
+    out.next_prev_pid = in.u32();
+    out.next_prev_tid = in.u32();
+    return in.ok();
+  }
+  return true;
 }
 
 bool parse_lost_samples(std::span<const std::byte> record, const EventAttr& attr, Lost& out) {

@@ -38,6 +38,8 @@ bool parse_comm(std::span<const std::byte> record, const EventAttr& attr, Comm& 
 // FORK and EXIT.
 bool parse_task(std::span<const std::byte> record, const EventAttr& attr, TaskEvent& out);
 bool parse_lost(std::span<const std::byte> record, const EventAttr& attr, Lost& out);
+// SWITCH (14) and SWITCH_CPU_WIDE (15): fixed size, so any other body length is damage.
+bool parse_switch(std::span<const std::byte> record, const EventAttr& attr, Switch& out);
 bool parse_lost_samples(std::span<const std::byte> record, const EventAttr& attr, Lost& out);
 
 }  // namespace spanprof::perfdata

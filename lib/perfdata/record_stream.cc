@@ -228,11 +228,15 @@ void RecordStream::payload_missing(uint64_t missing) {
              last_offset_, kCutShortHint);
 }
 
-bool RecordStream::skip_payload(uint64_t n, std::string_view record_name) {
+bool RecordStream::skip_payload(uint64_t n, std::string_view record_name,
+                                std::vector<std::byte>* keep) {
   payload_owner_ = record_name;
   payload_size_ = n;
   if (last_from_inner_) {
     const uint64_t take = std::min<uint64_t>(n, inner_end_ - inner_pos_);
+    if (keep != nullptr && take == n) {
+      keep->insert(keep->end(), inner_.data() + inner_pos_, inner_.data() + inner_pos_ + take);
+    }
     inner_pos_ += static_cast<size_t>(take);
     inner_skip_ = n - take;  // the rest comes with the next compressed record
     return true;
@@ -244,6 +248,20 @@ bool RecordStream::skip_payload(uint64_t n, std::string_view record_name) {
       payload_missing(missing);
       return false;
     }
+    if (keep != nullptr) {
+      // The window holds only kMaxRecordSize past a record: read the payload instead.
+      const size_t old_size = keep->size();
+      keep->resize(old_size + static_cast<size_t>(n));
+      size_t got = 0;
+      while (got < n) {
+        ssize_t r = ::pread(fd_, keep->data() + old_size + got, static_cast<size_t>(n) - got,
+                            static_cast<off_t>(map_pos_ + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += static_cast<size_t>(r);
+      }
+      keep->resize(old_size + got);
+    }
     map_pos_ += n;
     return true;
   }
@@ -253,6 +271,7 @@ bool RecordStream::skip_payload(uint64_t n, std::string_view record_name) {
       return false;
     }
     size_t take = static_cast<size_t>(std::min<uint64_t>(n, end_ - pos_));
+    if (keep != nullptr) keep->insert(keep->end(), buf_.data() + pos_, buf_.data() + pos_ + take);
     pos_ += take;
     n -= take;
   }

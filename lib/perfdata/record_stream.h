@@ -76,8 +76,11 @@ class RecordStream {
   // (AUXTRACE's AUX data, pipe mode's HEADER_TRACING_DATA). Bytes of a record
   // unpacked from COMPRESSED data are skipped in the decompressed data, which may
   // continue in the next compressed record. False, with damage naming the record
-  // (`record_name`) and its offset, when the data ends first.
-  bool skip_payload(uint64_t n, std::string_view record_name);
+  // (`record_name`) and its offset, when the data ends first. With `keep`, the
+  // skipped bytes are appended to it, except those of a payload that continues in
+  // the next COMPRESSED record (keep then holds fewer than n bytes).
+  bool skip_payload(uint64_t n, std::string_view record_name,
+                    std::vector<std::byte>* keep = nullptr);
 
   // Gives back the mapped pages that lie wholly before file offset `low` (and
   // before the record last returned): no record before `low` is used again. Cheap

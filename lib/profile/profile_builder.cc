@@ -182,6 +182,52 @@ uint64_t ProfileBuilder::add_location(uint64_t mapping_id, uint64_t address,
   return it->second;
 }
 
+uint64_t ProfileBuilder::import_location(const ProfileBuilder& from, uint64_t location_id) {
+  const Impl& src = *from.impl_;
+  if (location_id == 0 || location_id > src.locations.size()) {
+    if (impl_->deferred_error.empty()) {
+      impl_->deferred_error = "import_location: location id " + std::to_string(location_id) +
+                              " out of range";
+    }
+    return 0;
+  }
+  const LocationRecord& record = src.locations[location_id - 1];
+  auto text = [&](int64_t id) -> std::string_view { return src.strings[static_cast<size_t>(id)]; };
+  uint64_t mapping_id = 0;
+  if (record.key.mapping_id != 0) {
+    const MappingKey& m = src.mappings[record.key.mapping_id - 1];
+    MappingKey key{m.memory_start, m.memory_limit, m.file_offset, impl_->intern(text(m.filename)),
+                   impl_->intern(text(m.build_id)), m.flags};
+    auto [it, inserted] = impl_->mapping_ids.try_emplace(key, impl_->mappings.size() + 1);
+    if (inserted) impl_->mappings.push_back(key);
+    mapping_id = it->second;
+  }
+  LocationKey key{mapping_id, record.key.address};
+  auto [it, inserted] = impl_->location_ids.try_emplace(key, impl_->locations.size() + 1);
+  if (!inserted) return it->second;
+  LocationRecord copy{key, {}};
+  copy.lines.reserve(record.lines.size());
+  for (const LineRecord& line : record.lines) {
+    const FunctionKey& f = src.functions[line.function_id - 1];
+    FunctionKey fkey{impl_->intern(text(f.name)), impl_->intern(text(f.system_name)),
+                     impl_->intern(text(f.filename)), f.start_line};
+    auto [fit, finserted] = impl_->function_ids.try_emplace(fkey, impl_->functions.size() + 1);
+    if (finserted) impl_->functions.push_back(fkey);
+    copy.lines.push_back({fit->second, line.line});
+  }
+  impl_->locations.push_back(std::move(copy));
+  return it->second;
+}
+
+void LocationImporter::map(std::span<const uint64_t> ids, std::vector<uint64_t>& out) {
+  out.clear();
+  for (uint64_t id : ids) {
+    if (id >= ids_.size()) ids_.resize(id + 1, 0);
+    if (ids_[id] == 0) ids_[id] = to_.import_location(from_, id);
+    out.push_back(ids_[id]);
+  }
+}
+
 void ProfileBuilder::add_sample(std::span<const uint64_t> location_ids,
                                 std::span<const Label> labels, std::span<const int64_t> values) {
   Impl& s = *impl_;

@@ -35,6 +35,21 @@ struct MappingInfo {
   bool has_inline_frames = false;
 };
 
+class ProfileBuilder;
+
+// Locations of one builder re-numbered into another, each copied once.
+class LocationImporter {
+ public:
+  LocationImporter(const ProfileBuilder& from, ProfileBuilder& to) : from_(from), to_(to) {}
+  // ids of `from` (leaf first) -> ids of `to`, into out (cleared first).
+  void map(std::span<const uint64_t> ids, std::vector<uint64_t>& out);
+
+ private:
+  const ProfileBuilder& from_;
+  ProfileBuilder& to_;
+  std::vector<uint64_t> ids_;  // by id of `from`; 0 = not copied yet
+};
+
 // A sample label: a string value, or a number (str empty) with an optional unit.
 struct Label {
   std::string key;
@@ -57,6 +72,11 @@ class ProfileBuilder {
   // Deduplicated by (mapping_id, address). mapping_id 0 = none. frames innermost
   // first; empty frames leave the location unsymbolized (address only).
   uint64_t add_location(uint64_t mapping_id, uint64_t address, const symbolize::Frames& frames);
+
+  // The id here of location `location_id` of `from` (another builder): its
+  // mapping, functions and lines are copied (deduplicated like add_location).
+  // Lets several profiles of one join share one symbolization.
+  uint64_t import_location(const ProfileBuilder& from, uint64_t location_id);
 
   // Adds values to the sample with these locations (leaf first) and labels;
   // identical (locations, labels) are merged by summing values.

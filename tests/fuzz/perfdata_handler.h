@@ -4,11 +4,16 @@
 
 #include "fuzz_input.h"
 #include "perfdata/reader.h"
+#include "perfdata/tracepoint_fields.h"
 
 namespace spanprof::fuzz {
 
 class TouchEveryField final : public perfdata::RecordHandler {
  public:
+  // With the capture's info, a tracepoint sample's fields are read out of its raw
+  // record through the formats, as the join decodes sched_switch.
+  explicit TouchEveryField(const perfdata::CaptureInfo* info = nullptr) : info_(info) {}
+
   void on_sample(const perfdata::Sample& s) override {
     if (s.attr != nullptr) touch(s.attr->sample_type);
     touch(s.misc, s.ip, s.pid, s.tid, s.time, s.has_time, s.id, s.cpu, s.period, s.regs_abi,
@@ -16,6 +21,19 @@ class TouchEveryField final : public perfdata::RecordHandler {
     sink.add_bytes(s.callchain);
     sink.add_bytes(s.regs_user);
     sink.add_bytes(s.stack_user);
+    sink.add_bytes(s.raw);
+    if (info_ == nullptr || s.attr == nullptr) return;
+    for (const auto& format : info_->tracepoints) {
+      if (format.id != s.attr->config) continue;
+      for (const auto& field : format.fields) {
+        touch(perfdata::read_unsigned_field(s.raw, field).value_or(1),
+              perfdata::read_signed_field(s.raw, field).value_or(-1));
+      }
+    }
+  }
+  void on_switch(const perfdata::Switch& s) override {
+    touch(s.out, s.preempt, s.cpu_wide, s.next_prev_pid, s.next_prev_tid);
+    touch_id(s.sample_id);
   }
   void on_mmap(const perfdata::Mmap& m) override {
     touch(m.misc, m.is_mmap2, m.pid, m.tid, m.addr, m.len, m.pgoff, m.maj, m.min, m.ino, m.prot,
@@ -52,11 +70,21 @@ class TouchEveryField final : public perfdata::RecordHandler {
     sink.add_text(info.perf_version);
     for (const auto& arg : info.cmdline) sink.add_text(arg);
     for (const auto& warning : info.warnings) sink.add_text(warning);
+    for (const auto& format : info.tracepoints) {
+      sink.add_text(format.system);
+      sink.add_text(format.name);
+      touch(format.id);
+      for (const auto& field : format.fields) {
+        sink.add_text(field.name);
+        touch(field.offset, field.size, field.is_signed);
+      }
+    }
   }
 
   Sink sink;
 
  private:
+  const perfdata::CaptureInfo* info_;
   template <class... T>
   void touch(T... values) {
     (sink.add(static_cast<uint64_t>(values)), ...);
@@ -81,7 +109,7 @@ inline void read_whole_capture(const std::string& path) {
     TouchEveryField{}.sink.add_text(reader.error().to_string());
     return;
   }
-  TouchEveryField handler;
+  TouchEveryField handler(&(*reader)->info());
   auto stats = (*reader)->read_records(handler);
   handler.touch_info((*reader)->info());
   if (!stats) {

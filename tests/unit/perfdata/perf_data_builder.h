@@ -255,6 +255,19 @@ inline Bytes lost_samples_record(const TestAttr& attr, uint64_t lost, const Test
   return detail::finish(w);
 }
 
+// SWITCH (14), or SWITCH_CPU_WIDE (15) with next_prev_pid/tid; misc bit 13 = out,
+// bit 14 = preempted.
+inline Bytes switch_record(const TestAttr& attr, bool out, bool preempt, const TestSampleId& sid,
+                           bool cpu_wide = false, uint32_t next_prev_pid = 0,
+                           uint32_t next_prev_tid = 0) {
+  ByteWriter w;
+  const uint16_t misc = static_cast<uint16_t>((out ? 1U << 13 : 0U) | (preempt ? 1U << 14 : 0U));
+  detail::begin(w, cpu_wide ? 15 : 14, misc);
+  if (cpu_wide) w.u32(next_prev_pid).u32(next_prev_tid);
+  detail::trailer(w, attr, sid);
+  return detail::finish(w);
+}
+
 inline Bytes finished_round_record() {
   ByteWriter w;
   detail::begin(w, 68, 0);
@@ -338,6 +351,49 @@ inline std::vector<Bytes> compressed_records(const Bytes& inner, std::vector<siz
   }
   ZSTD_freeCCtx(cctx);
   return out;
+}
+
+// TRACING_DATA as perf's trace-event-info.c writes it (version 0.6, little-endian,
+// 8-byte long): header_page, header_event, no ftrace formats, then per system its
+// name and its events' format texts; an empty kallsyms, printk and cmdlines tail.
+struct TestEventSystem {
+  std::string name;
+  std::vector<std::string> formats;
+};
+inline Bytes tracing_data(const std::vector<TestEventSystem>& systems) {
+  ByteWriter w;
+  for (char c : std::string("\x17\x08\x44tracing0.6")) w.u8(static_cast<uint8_t>(c));
+  w.u8(0).u8(0).u8(8).u32(4096);
+  const std::string page = "\tfield: u64 timestamp;\toffset:0;\tsize:8;\tsigned:0;\n";
+  const std::string event = "# compressed entry header\n\ttype_len    :    5 bits\n";
+  for (const auto& [tag, text] : {std::pair{std::string("header_page"), page},
+                                  std::pair{std::string("header_event"), event}}) {
+    for (char c : tag) w.u8(static_cast<uint8_t>(c));
+    w.u8(0).u64(text.size());
+    for (char c : text) w.u8(static_cast<uint8_t>(c));
+  }
+  w.u32(0);  // ftrace formats
+  w.u32(static_cast<uint32_t>(systems.size()));
+  for (const auto& system : systems) {
+    for (char c : system.name) w.u8(static_cast<uint8_t>(c));
+    w.u8(0).u32(static_cast<uint32_t>(system.formats.size()));
+    for (const auto& text : system.formats) {
+      w.u64(text.size());
+      for (char c : text) w.u8(static_cast<uint8_t>(c));
+    }
+  }
+  w.u32(0).u32(0).u64(0);  // kallsyms, printk, saved cmdlines
+  return w.data;
+}
+
+// Pipe mode's HEADER_TRACING_DATA (66): header, u32 size (padded to 8, as perf
+// counts it), u32 pad; then the data and its padding outside header.size.
+inline Bytes tracing_data_record(const Bytes& data) {
+  ByteWriter w;
+  const size_t padded = (data.size() + 7) / 8 * 8;
+  w.u32(66).u16(0).u16(16).u32(static_cast<uint32_t>(padded)).u32(0);
+  w.raw(data).zeros(padded - data.size());
+  return w.data;
 }
 
 // Feature payloads.

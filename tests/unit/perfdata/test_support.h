@@ -24,6 +24,7 @@ struct SeenSample {
   std::vector<uint64_t> regs_user;
   Bytes stack_user;
   uint64_t dyn_size;
+  Bytes raw;
 };
 
 struct SeenMmap {
@@ -54,6 +55,7 @@ class Collector : public RecordHandler {
     seen.regs_user.assign(s.regs_user.begin(), s.regs_user.end());
     seen.stack_user.assign(s.stack_user.begin(), s.stack_user.end());
     seen.dyn_size = s.stack_user_dyn_size;
+    seen.raw.assign(s.raw.begin(), s.raw.end());
     samples.push_back(seen);
     order.push_back({"sample", s.time});
   }
@@ -76,6 +78,10 @@ class Collector : public RecordHandler {
     exits.push_back(t);
     order.push_back({"exit", t.sample_id.time});
   }
+  void on_switch(const Switch& s) override {
+    switches.push_back(s);
+    order.push_back({s.out ? "switch-out" : "switch-in", s.sample_id.time});
+  }
   void on_lost(const Lost& l) override { lost.push_back(l); }
   void on_lost_samples(const Lost& l) override { lost_samples.push_back(l); }
 
@@ -94,6 +100,7 @@ class Collector : public RecordHandler {
   std::vector<SeenComm> comms;
   std::vector<TaskEvent> forks, exits;
   std::vector<Lost> lost, lost_samples;
+  std::vector<Switch> switches;
   std::vector<Event> order;
 
  private:
