@@ -22,16 +22,25 @@ std::string human_duration(int64_t ns) {
   return seconds(ns < 0 ? -ns : ns);
 }
 
-// "service_name=cart service_namespace=shop": a series as the server files it
-// (without __name__, the same for all).
+// "wall{service_name=cart, service_namespace=shop}": a series as the server
+// files it, __name__ first as in a Pyroscope query.
 std::string series_name(const push::LabelList& labels) {
-  std::string out;
+  std::string metric, rest;
   for (const auto& [name, value] : labels) {
-    if (name == "__name__") continue;
-    if (!out.empty()) out += ' ';
-    out += name + "=" + value;
+    if (name == "__name__") {
+      metric = value;
+      continue;
+    }
+    if (!rest.empty()) rest += ", ";
+    rest += name + "=" + value;
   }
-  return out;
+  return metric + "{" + rest + "}";
+}
+
+// What a series' samples are: perf samples, or for off-CPU the pieces of the
+// off-CPU intervals (split at span boundaries).
+const char* sample_noun(push::ProfileKind kind) {
+  return kind == push::ProfileKind::kOffCpu ? "off-CPU intervals" : "samples";
 }
 
 void print_shape(const push::ShapeReport& report, const char* who, bool quiet, bool print_join) {
@@ -64,8 +73,8 @@ void print_shape(const push::ShapeReport& report, const char* who, bool quiet, b
   }
   fmt::print(": {} batches in the outbox\n", report.batches);
   for (const push::SeriesReport& series : report.series) {
-    fmt::print("  series {}: {} profiles, {} samples\n", series_name(series.labels),
-               series.profiles, series.samples);
+    fmt::print("  series {}: {} profiles, {} {}\n", series_name(series.labels), series.profiles,
+               series.samples, sample_noun(series.kind));
   }
 }
 
@@ -74,9 +83,16 @@ void print_destination(const push::DestinationReport& d) {
     if (!d.note.empty()) fmt::print("  {}\n", d.note);
     return;
   }
+  std::string by_type;
+  if (d.profiles_by_type.size() > 1) {
+    for (const auto& [type, count] : d.profiles_by_type) {
+      by_type += fmt::format("{}{} {}", by_type.empty() ? ": " : ", ", count, type);
+    }
+  }
   std::string what = d.spans > 0 || std::string_view(d.name) == "traces"
                          ? fmt::format("{} spans", d.spans)
-                         : fmt::format("{} profiles, {} pprof samples", d.profiles, d.samples);
+                         : fmt::format("{} profiles{}, {} pprof samples", d.profiles, by_type,
+                                       d.samples);
   fmt::print("  {:<9} -> {}: sent {} batches ({}, {} bytes), {} retries, {} rejected, {} left in the outbox{}\n",
              d.name, d.plan.destination, d.sent, what, d.bytes, d.retried, d.rejected, d.left,
              d.plan.delivered_earlier > 0

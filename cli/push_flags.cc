@@ -81,6 +81,13 @@ void add_push_flags(CLI::App& cmd, PushFlags& flags, bool in_run) {
       ->type_name("K=V")
       ->allow_extra_args(false)
       ->group(shaping);
+  cmd.add_option("--profiles", flags.settings.profiles,
+                 "Which profiles to send, comma-separated: cpu (the primary profile), off-cpu, "
+                 "wall (default: every one the capture has; off-cpu and wall come from "
+                 "`spanprof run --off-cpu`). --profiles cpu suits a server that should get CPU "
+                 "only")
+      ->type_name("LIST")
+      ->group(shaping);
   cmd.add_flag("--no-span-name", flags.settings.no_span_name,
                "Do not label samples with span_name (each distinct name is a series on the server)")
       ->group(shaping);

@@ -383,6 +383,7 @@ Result<DeliveryReport> deliver_outbox(const std::string& dir, const DeliveryOpti
       if (auto ok = ledger.record(info->id); !ok) return std::unexpected(ok.error());
       dest.sent += 1;
       dest.profiles += info->profiles;
+      if (info->profiles > 0) dest.profiles_by_type[info->profile_type] += info->profiles;
       dest.samples += info->samples;
       dest.spans += info->spans;
       dest.bytes += body->size();

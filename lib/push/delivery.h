@@ -35,6 +35,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -123,6 +124,8 @@ struct DestinationReport {
   uint64_t left = 0;         // batches still pending for this destination (rejected included)
   uint64_t not_forwarded = 0;  // trace batches kept because no --traces-endpoint was given
   uint64_t profiles = 0;     // in the sent batches
+  // The same profiles by their series' __name__ (process_cpu, off_cpu, wall).
+  std::map<std::string, uint64_t> profiles_by_type;
   uint64_t samples = 0;
   uint64_t spans = 0;
   uint64_t bytes = 0;

@@ -47,11 +47,11 @@ constexpr KindName kKindNames[] = {
 std::string info_json(const BatchInfo& info) {
   return fmt::format(
       "{{\"schema\":\"{}\",\"id\":{},\"kind\":\"{}\",\"path_and_query\":{},"
-      "\"content_type\":{},\"profiles\":{},\"samples\":{},\"spans\":{},"
+      "\"content_type\":{},\"profile_type\":{},\"profiles\":{},\"samples\":{},\"spans\":{},"
       "\"window_start_ns\":{},\"window_end_ns\":{},\"body_bytes\":{},"
       "\"uncompressed_bytes\":{}}}\n",
       kOutboxSchema, json_quoted(info.id), batch_kind_name(info.kind), json_quoted(info.path_and_query),
-      json_quoted(info.content_type), info.profiles, info.samples, info.spans,
+      json_quoted(info.content_type), json_quoted(info.profile_type), info.profiles, info.samples, info.spans,
       info.window_start_ns, info.window_end_ns, info.body_bytes, info.uncompressed_bytes);
 }
 
@@ -107,6 +107,12 @@ Result<BatchInfo> parse_info(const std::string& path, const std::string& text) {
   info.path_and_query = std::string(text_value);
   if (root["content_type"].get(text_value) != simdjson::SUCCESS) return bad("content_type");
   info.content_type = std::string(text_value);
+  // Absent in entries written before off-CPU pushes: those held CPU profiles.
+  if (root["profile_type"].get(text_value) == simdjson::SUCCESS) {
+    info.profile_type = std::string(text_value);
+  } else if (info.kind != BatchKind::kOtlpTraces) {
+    info.profile_type = "process_cpu";
+  }
   struct U64Field {
     const char* name;
     uint64_t* target;

@@ -11,7 +11,11 @@
 // and rename(2):
 //   <id>.body  the exact bytes to POST
 //   <id>.json  what the body is (schema spanprof.outbox/2: kind, path, content
-//              type, counts, window, uncompressed bytes)
+//              type, profile type, counts, window, uncompressed bytes)
+// profile_type (process_cpu, off_cpu, wall) came with off-CPU pushes; it only
+// describes the body, which is sent the same way whatever it holds: an entry
+// without it is a process_cpu batch (all that earlier versions wrote), and
+// earlier versions ignore it. So the schema stays spanprof.outbox/2.
 // A batch exists once its .json does; an orphan .body (a crash between the two
 // writes) is deleted by batches().
 //
@@ -58,6 +62,9 @@ struct BatchInfo {
   // whose endpoint URL is used as given.
   std::string path_and_query;
   std::string content_type;  // "application/proto", "application/octet-stream", "application/x-protobuf"
+  // The series' __name__ for profile batches (process_cpu, off_cpu, wall); ""
+  // for traces.
+  std::string profile_type;
   uint64_t profiles = 0;     // pprof profiles in the body
   uint64_t samples = 0;      // pprof samples in the body
   uint64_t spans = 0;        // OTLP spans in the body

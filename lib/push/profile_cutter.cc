@@ -8,8 +8,14 @@
 namespace spanprof::push {
 
 ProfileCutter::ProfileCutter(const pprof::Profile& full,
-                             const std::vector<std::string>& label_strings)
-    : full_(full), label_strings_(label_strings) {
+                             const std::vector<std::string>& label_strings,
+                             std::optional<PeriodType> period_type)
+    : full_(full), label_strings_(label_strings), period_type_(std::move(period_type)) {
+  for (const auto& type : full.sample_type()) {
+    int64_t unit = type.unit();
+    value_is_count_.push_back(unit > 0 && unit < full.string_table_size() &&
+                              full.string_table(static_cast<int>(unit)) == "count");
+  }
   for (int i = 0; i < full.location_size(); ++i) location_index_[full.location(i).id()] = i;
   for (int i = 0; i < full.function_size(); ++i) function_index_[full.function(i).id()] = i;
   for (int i = 0; i < full.mapping_size(); ++i) mapping_index_[full.mapping(i).id()] = i;
@@ -26,16 +32,23 @@ pprof::Profile ProfileCutter::cut(std::span<const Entry> entries, int64_t start_
     vt->set_type(full_string(type.type()));
     vt->set_unit(full_string(type.unit()));
   }
-  out.mutable_period_type()->set_type(full_string(full_.period_type().type()));
-  out.mutable_period_type()->set_unit(full_string(full_.period_type().unit()));
-  out.set_period(full_.period());
+  if (!period_type_) {
+    out.mutable_period_type()->set_type(full_string(full_.period_type().type()));
+    out.mutable_period_type()->set_unit(full_string(full_.period_type().unit()));
+    out.set_period(full_.period());
+  } else if (!period_type_->type.empty() || !period_type_->unit.empty()) {
+    out.mutable_period_type()->set_type(add_string(period_type_->type));
+    out.mutable_period_type()->set_unit(add_string(period_type_->unit));
+    out.set_period(full_.period());
+  }
   out.set_time_nanos(start_ns);
   out.set_duration_nanos(duration_ns);
   for (int64_t comment : full_.comment()) out.add_comment(full_string(comment));
 
   std::unordered_set<uint64_t> locations, functions;
-  const int64_t label_keys[kLabelWords] = {add_string("span_id"), add_string("trace_id"),
-                                           add_string("span_name")};
+  // Label keys enter the string table when first used: a profile without
+  // thread_state labels has no such string.
+  int64_t label_keys[kLabelWords] = {};
   for (const Entry& entry : entries) {
     const std::vector<uint64_t>& key = *entry.key;
     auto* sample = out.add_sample();
@@ -47,12 +60,12 @@ pprof::Profile ProfileCutter::cut(std::span<const Entry> entries, int64_t start_
     for (size_t i = 0; i < kLabelWords; ++i) {
       uint64_t value = key[1 + n + i];
       if (value == 0) continue;
+      if (label_keys[i] == 0) label_keys[i] = add_string(kLabelKeys[i]);
       auto* label = sample->add_label();
       label->set_key(label_keys[i]);
       label->set_str(add_string(label_strings_[value]));
     }
-    sample->add_value(entry.count);
-    sample->add_value(entry.weight);
+    for (bool is_count : value_is_count_) sample->add_value(is_count ? entry.count : entry.weight);
   }
   // Locations in id order, so the output does not depend on hashing.
   std::map<uint64_t, bool> mappings;  // id -> every location there has a line

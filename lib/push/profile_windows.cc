@@ -98,7 +98,8 @@ void ProfileWindows::on_sample(const join::SampleEvent& sample) {
   first_ns_ = std::min(first_ns_, time);
   last_ns_ = std::max(last_ns_, time);
 
-  uint64_t span_id = 0, trace_id = 0, span_name = 0;
+  uint64_t span_id = 0, trace_id = 0, span_name = 0, kept = 0;
+  const std::string_view kept_label = kind_info(options_.kind).kept_label;
   uint32_t pid = 0, tid = 0;
   const std::string* thread_name = nullptr;
   const std::string* service = nullptr;
@@ -116,6 +117,8 @@ void ProfileWindows::on_sample(const join::SampleEvent& sample) {
         truncated_names_.insert(label.str);
       }
       span_name = intern(value);
+    } else if (!kept_label.empty() && label.key == kept_label) {
+      kept = intern(label.str);
     } else if (label.key == "service_name") {
       if (!label.str.empty()) service = &label.str;
     } else if (label.key == "service_namespace") {
@@ -140,6 +143,7 @@ void ProfileWindows::on_sample(const join::SampleEvent& sample) {
   key_.push_back(span_id);
   key_.push_back(trace_id);
   key_.push_back(span_name);
+  key_.push_back(kept);
   auto [it, inserted] = key_ids_.try_emplace(key_, static_cast<uint32_t>(keys_.size()));
   if (inserted) keys_.push_back(&it->first);
 
@@ -170,14 +174,14 @@ std::optional<int64_t> ProfileWindows::last_ns() const {
   return last_ns_;
 }
 
-size_t ProfileWindows::window_count() const {
+std::set<int64_t> ProfileWindows::windows() const {
   std::set<int64_t> windows;
   for (const Group& group : groups_) {
     for (const Event& event : group.events) {
       windows.insert(floor_to_multiple(event.time, options_.window_ns));
     }
   }
-  return windows.size();
+  return windows;
 }
 
 std::vector<std::string> ProfileWindows::dropped_label_names() const {
@@ -189,6 +193,9 @@ ServiceKey ProfileWindows::resolve(const Group& group, const ServiceNaming& nami
   if (group.service) return *group.service;
   if (auto it = naming.services_by_pid.find(group.pid); it != naming.services_by_pid.end()) {
     return {it->second.service_name, it->second.service_namespace};
+  }
+  if (auto it = naming.process_services.find(group.pid); it != naming.process_services.end()) {
+    return it->second;
   }
   auto process = processes_.find(group.pid);
   std::string comm;
@@ -219,6 +226,25 @@ std::vector<ServiceKey> ProfileWindows::assign_series(const ServiceNaming& namin
     series_groups_.push_back(std::move(groups));
   }
   return keys;
+}
+
+std::map<uint32_t, ServiceKey> ProfileWindows::process_services(
+    const ServiceNaming& naming) const {
+  // Every process seen, also one whose samples here were all in spans: the
+  // other kinds may hold samples of it outside spans.
+  std::map<uint32_t, ServiceKey> services;
+  Group outside;
+  for (const Group& group : groups_) {
+    if (group.service || group.events.empty()) continue;
+    outside.pid = group.pid;
+    services[group.pid] = resolve(outside, naming);
+  }
+  for (const auto& [pid, process] : processes_) {
+    if (services.contains(pid)) continue;
+    outside.pid = pid;
+    services[pid] = resolve(outside, naming);
+  }
+  return services;
 }
 
 uint64_t ProfileWindows::series_samples(size_t index) const {
@@ -346,7 +372,10 @@ Result<std::vector<WindowedProfile>> ProfileWindows::build(size_t index, int64_t
   }
   const std::vector<Event>& events = *sorted;
 
-  ProfileCutter cutter(template_->profile, strings_);
+  const ProfileKindInfo& kind = kind_info(options_.kind);
+  std::optional<ProfileCutter::PeriodType> period_type;
+  if (kind.set_period_type) period_type = ProfileCutter::PeriodType{kind.period_type, kind.period_unit};
+  ProfileCutter cutter(template_->profile, strings_, period_type);
   std::vector<WindowedProfile> out;
   for (size_t begin = 0; begin < events.size();) {
     int64_t window = floor_to_multiple(events[begin].time, options_.window_ns);

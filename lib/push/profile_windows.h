@@ -1,10 +1,12 @@
 // The join's samples grouped into series (one per service), cut into time
 // windows and turned into pprof profiles the Pyroscope server keeps.
 //
-// Takes: every sample of a join (as its SampleSink), the finished profile
+// Takes: every sample of one of a join's profiles (as its SampleSink: the
+// primary, off-CPU or wall one, WindowOptions::kind), the finished profile
 // builder (locations, functions, mappings), then, after the join, how samples
 // outside spans find their service (ServiceNaming). Gives: per series, the
-// uncompressed pprof profiles of its windows, in time order.
+// uncompressed pprof profiles of its windows, in time order, with the kind's
+// period type (profile_kind.h).
 //
 // What the server does and this unit therefore guarantees:
 // - Pyroscope keeps one profile per (series, time_nanos) (querier
@@ -13,8 +15,9 @@
 //   and duration_nanos its length, the ranges tile the window, and no two
 //   profiles of a series share a start.
 // - Every sample label but span_id (and, from v2.1, trace_id) becomes a series
-//   label (pkg/model/pprofsplit): only span_id, trace_id (optional) and
-//   span_name (optional) stay sample labels.
+//   label (pkg/model/pprofsplit): only span_id, trace_id (optional),
+//   span_name (optional) and, in off-CPU and wall profiles, thread_state
+//   (a handful of values) stay sample labels.
 // - A label value over 2,048 bytes gets the whole profile rejected
 //   (pkg/validation, max-label-value-length): span_name values are truncated
 //   on a UTF-8 boundary and counted.
@@ -38,6 +41,7 @@
 
 #include "common/result.h"
 #include "join/join.h"
+#include "push/profile_kind.h"
 
 namespace spanprof::push {
 
@@ -64,12 +68,18 @@ struct ServiceNaming {
   // else to executable_name; else to its process's busiest thread name.
   std::map<uint32_t, join::SpanReport::ProcessService> services_by_pid;
   std::string executable_name;  // the capture's command without directories, "" unknown
+  // Each process's service as another kind's windows resolved it (see
+  // ProfileWindows::process_services), taken before the heuristics above that
+  // count this kind's own samples: a process's CPU, off-CPU and wall samples
+  // go to one service.
+  std::map<uint32_t, ServiceKey> process_services;
 };
 
 struct WindowOptions {
   int64_t window_ns = 10'000'000'000;  // > 0; windows start at multiples of it
   bool span_name_label = true;         // span_name stays a sample label
   bool trace_id_label = true;          // trace_id stays a sample label
+  ProfileKind kind = ProfileKind::kCpu;  // its kept sample label and period type
 };
 
 struct ProfileLimits {
@@ -97,8 +107,9 @@ class ProfileWindows final : public join::SampleSink {
   uint64_t samples_without_time() const { return untimed_; }      // left out: no clock data
   std::optional<int64_t> first_ns() const;                         // earliest sample time
   std::optional<int64_t> last_ns() const;                          // latest sample time
-  // Distinct windows over all series.
-  size_t window_count() const;
+  // Distinct windows over all series (their starts, unshifted).
+  size_t window_count() const { return windows().size(); }
+  std::set<int64_t> windows() const;
   // Sample label names seen and not sent as sample labels (pid, tid,
   // thread_name, ...), sorted; service_name and service_namespace are not
   // among them: they become the series' labels.
@@ -112,6 +123,10 @@ class ProfileWindows final : public join::SampleSink {
   // Groups the samples into series, sorted by ServiceKey. Call after the
   // join, before build(); a second call regroups.
   std::vector<ServiceKey> assign_series(const ServiceNaming& naming);
+  // The service of every process whose samples (outside spans, or in spans
+  // without a service) this holds, as assign_series would resolve it: for
+  // ServiceNaming::process_services of the other kinds.
+  std::map<uint32_t, ServiceKey> process_services(const ServiceNaming& naming) const;
 
   // The profiles of series `index` (of assign_series()), in time order, times
   // moved by shift_ns (a multiple of window_ns, so the windows stay aligned).
@@ -154,8 +169,9 @@ class ProfileWindows final : public join::SampleSink {
   WindowOptions options_;
   std::vector<std::string> strings_;  // sample label values, index 0 = ""
   std::unordered_map<std::string, uint32_t> string_ids_;
-  // [location count, location ids..., span_id, trace_id, span_name] with label
-  // values as indices into strings_; keys_[i] points into key_ids_.
+  // [location count, location ids..., span_id, trace_id, span_name,
+  // thread_state] with label values as indices into strings_; keys_[i] points
+  // into key_ids_.
   std::unordered_map<std::vector<uint64_t>, uint32_t, KeyHash> key_ids_;
   std::vector<const std::vector<uint64_t>*> keys_;
   std::vector<Group> groups_;

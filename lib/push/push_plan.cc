@@ -2,7 +2,10 @@
 
 #include <time.h>
 
+#include <algorithm>
+#include <memory>
 #include <random>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -57,6 +60,12 @@ std::string batch_id(uint64_t number, const char* what) {
   return fmt::format("{:06}-{}", number, what);
 }
 
+// One kind's windows, fed by the join (profile_windows.h).
+struct KindWindows {
+  ProfileKind kind;
+  std::unique_ptr<ProfileWindows> windows;
+};
+
 class BatchWriter {
  public:
   BatchWriter(Outbox& outbox, ShapeReport& report) : outbox_(outbox), report_(report) {}
@@ -84,8 +93,8 @@ uint64_t charged_bytes(const WindowedProfile& profile, const LabelList& series) 
 
 // One PushRequest per profile: one series, one RawSample.
 Result<void> write_push_batches(const std::vector<WindowedProfile>& profiles,
-                                const LabelList& series, std::mt19937_64& random,
-                                BatchWriter& writer) {
+                                const LabelList& series, const ProfileKindInfo& kind,
+                                std::mt19937_64& random, BatchWriter& writer) {
   for (const WindowedProfile& profile : profiles) {
     auto compressed = profile::gzip_compress(profile.pprof);
     if (!compressed) return std::unexpected(compressed.error());
@@ -110,13 +119,15 @@ Result<void> write_push_batches(const std::vector<WindowedProfile>& profiles,
     info.uncompressed_bytes = charged_bytes(profile, series);
     info.window_start_ns = profile.start_ns;
     info.window_end_ns = profile.end_ns;
-    if (auto ok = writer.write(info, std::move(body), "profile"); !ok) return ok;
+    info.profile_type = kind.metric_name;
+    if (auto ok = writer.write(info, std::move(body), kind.batch_suffix); !ok) return ok;
   }
   return {};
 }
 
 Result<void> write_ingest_batches(const std::vector<WindowedProfile>& profiles,
-                                  const LabelList& series, BatchWriter& writer) {
+                                  const LabelList& series, const ProfileKindInfo& kind,
+                                  BatchWriter& writer) {
   for (const WindowedProfile& profile : profiles) {
     auto compressed = profile::gzip_compress(profile.pprof);
     if (!compressed) return std::unexpected(compressed.error());
@@ -130,7 +141,8 @@ Result<void> write_ingest_batches(const std::vector<WindowedProfile>& profiles,
     info.uncompressed_bytes = charged_bytes(profile, series);
     info.window_start_ns = profile.start_ns;
     info.window_end_ns = profile.end_ns;
-    if (auto ok = writer.write(info, std::move(*compressed), "profile"); !ok) return ok;
+    info.profile_type = kind.metric_name;
+    if (auto ok = writer.write(info, std::move(*compressed), kind.batch_suffix); !ok) return ok;
   }
   return {};
 }
@@ -183,6 +195,11 @@ std::string options_fingerprint(const ShapeOptions& options) {
       options.join.include_kernel_frames, options.join.clock_offset_ns,
       options.join.symbolizer.build_id_cache_dir, options.join.symbolizer.perf_map_dir,
       options.join.span_reader.tid_attribute, options.join.matching.as_flags());
+  // Only a narrowed --profiles enters the text: outboxes shaped before it
+  // existed (all the capture had) keep their fingerprint.
+  if (std::string kinds = options.profiles.to_string(); kinds != ProfileSelection{}.to_string()) {
+    text += ";profiles=" + kinds;
+  }
   for (const auto& [name, value] : options.labels) text += ";label=" + name + "=" + value;
   // FNV-1a, 64 bits: a change detector, not a security measure.
   uint64_t hash = 1469598103934665603ull;
@@ -241,9 +258,22 @@ Result<ShapeReport> shape_capture(const std::string& dir, const ShapeOptions& op
     if (!host) return std::unexpected(host.error());
     hostname = std::move(*host);
   }
-  ProfileWindows windows(WindowOptions{options.limits.window_ns, options.span_name_label,
-                                       options.trace_id_label});
-  join.sample_sink = &windows;
+  // One set of windows per kind the join can give. The CPU windows are always
+  // fed: they name the processes for the other kinds, also when --profiles
+  // leaves CPU out.
+  std::vector<KindWindows> kinds;
+  for (const ProfileKindInfo& info : profile_kinds()) {
+    if (info.kind != ProfileKind::kCpu && !options.profiles.has(info.kind)) continue;
+    kinds.push_back({info.kind, std::make_unique<ProfileWindows>(WindowOptions{
+                                    options.limits.window_ns, options.span_name_label,
+                                    options.trace_id_label, info.kind})});
+  }
+  for (KindWindows& k : kinds) {
+    join::SampleSink* sink = k.windows.get();
+    if (k.kind == ProfileKind::kCpu) join.sample_sink = sink;
+    if (k.kind == ProfileKind::kOffCpu) join.off_cpu_sink = sink;
+    if (k.kind == ProfileKind::kWall) join.wall_sink = sink;
+  }
   auto joined = join::run_join(join);
   if (!joined) return std::unexpected(joined.error());
 
@@ -253,15 +283,49 @@ Result<ShapeReport> shape_capture(const std::string& dir, const ShapeOptions& op
     report.warnings.push_back(joined->spans->join_error->to_string());
   }
   report.join_warnings = report.warnings.size();
-  if (!windows.first_ns()) {
+
+  // The kinds that are sent: selected, with samples, and (off-CPU) a protocol
+  // that can name them.
+  std::vector<const KindWindows*> sent;
+  const bool all_selected = options.profiles.cpu && options.profiles.off_cpu &&
+                            options.profiles.wall;
+  for (const KindWindows& k : kinds) {
+    if (!options.profiles.has(k.kind)) continue;
+    const ProfileKindInfo& info = kind_info(k.kind);
+    if (k.windows->samples() == 0) {
+      if (!all_selected) {
+        report.warnings.push_back(fmt::format(
+            "--profiles {}: the capture has no {} samples{}", info.option_name, info.metric_name,
+            k.kind == ProfileKind::kCpu ? "" : " (record with `spanprof run --off-cpu`)"));
+      }
+      continue;
+    }
+    if (k.kind == ProfileKind::kOffCpu && for_ingest) {
+      report.warnings.push_back(fmt::format(
+          "{} off-CPU samples not sent: /ingest names a profile by its sample types and would "
+          "file off_cpu under process_cpu (use --protocol push to send them)",
+          k.windows->samples()));
+      continue;
+    }
+    sent.push_back(&k);
+  }
+  std::optional<int64_t> first_ns, last_ns;
+  uint64_t untimed = 0;
+  for (const KindWindows* k : sent) {
+    untimed += k->windows->samples_without_time();
+    if (!k->windows->first_ns()) continue;
+    first_ns = std::min(first_ns.value_or(INT64_MAX), *k->windows->first_ns());
+    last_ns = std::max(last_ns.value_or(INT64_MIN), *k->windows->last_ns());
+  }
+  if (sent.empty()) return make_error("no profile data to push", join.perf_data_path);
+  if (!first_ns) {
     return make_error("the capture has no clock data: its samples cannot be placed in time",
                       join.perf_data_path,
                       "record with `spanprof run` (perf record -k CLOCK_MONOTONIC and the clock "
                       "header) so samples get wall-clock times");
   }
-  if (windows.samples_without_time() > 0) {
-    report.warnings.push_back(fmt::format("{} samples without a time were left out",
-                                          windows.samples_without_time()));
+  if (untimed > 0) {
+    report.warnings.push_back(fmt::format("{} samples without a time were left out", untimed));
   }
 
   const int64_t now = options.now_unix_ns != 0 ? options.now_unix_ns : realtime_now_ns();
@@ -270,10 +334,10 @@ Result<ShapeReport> shape_capture(const std::string& dir, const ShapeOptions& op
   if (options.shift_to_now) {
     // A whole number of windows keeps the windows aligned; the last sample
     // lands within one window before now.
-    shift = floor_to_multiple(now - *windows.last_ns(), window_ns);
+    shift = floor_to_multiple(now - *last_ns, window_ns);
   }
-  const int64_t first_start = floor_to_multiple(*windows.first_ns(), window_ns) + shift;
-  const int64_t last_time = *windows.last_ns() + shift;
+  const int64_t first_start = floor_to_multiple(*first_ns, window_ns) + shift;
+  const int64_t last_time = *last_ns + shift;
   if (options.shift_to_now && now - first_start > options.max_age_ns) {
     return make_error(
         fmt::format("even moved to now, the capture's first profile starts {} ago: it spans "
@@ -303,64 +367,92 @@ Result<ShapeReport> shape_capture(const std::string& dir, const ShapeOptions& op
   naming.forced_service_name = options.service_name;
   if (joined->spans) naming.services_by_pid = joined->spans->services_by_pid;
   naming.executable_name = capture->executable_name();
-  std::vector<ServiceKey> services = windows.assign_series(naming);
+  // The CPU windows name the processes; every kind files them alike.
+  naming.process_services = kinds.front().windows->process_services(naming);
 
   // Every series is shaped before the first batch is written: an error leaves
   // the outbox empty.
   struct Shaped {
+    ProfileKind kind;
     LabelList labels;
     std::vector<WindowedProfile> profiles;
   };
   std::vector<Shaped> shaped;
-  for (size_t i = 0; i < services.size(); ++i) {
-    ServiceKey service = for_ingest ? fit_for_ingest(services[i], report.warnings) : services[i];
-    SeriesLabelInputs inputs;
-    inputs.service_name = service.service_name;
-    inputs.service_namespace = service.service_namespace;
-    inputs.hostname = for_ingest ? sanitize_ingest_value(hostname) : hostname;
-    inputs.user_labels = options.labels;
-    inputs.span_name_label = options.span_name_label;
-    inputs.for_ingest = for_ingest;
-    inputs.host_label = options.host_label;
-    auto labels = series_labels(inputs);
-    if (!labels) return std::unexpected(labels.error());
-    size_t overhead = label_bytes(*labels);
-    if (overhead >= options.limits.max_profile_bytes) {
-      return make_error(fmt::format("the series labels of service '{}' take {} bytes, the whole "
-                                    "profile size limit ({})",
-                                    service.service_name, overhead,
-                                    options.limits.max_profile_bytes),
-                        "--label", "give shorter labels");
+  std::set<int64_t> windows;
+  std::set<std::string> span_ids;
+  for (const KindWindows* k : sent) {
+    const ProfileKindInfo& info = kind_info(k->kind);
+    ProfileWindows& kind_windows = *k->windows;
+    std::vector<ServiceKey> services = kind_windows.assign_series(naming);
+    for (size_t i = 0; i < services.size(); ++i) {
+      ServiceKey service =
+          for_ingest ? fit_for_ingest(services[i], report.warnings) : services[i];
+      SeriesLabelInputs inputs;
+      inputs.metric_name = info.metric_name;
+      inputs.service_name = service.service_name;
+      inputs.service_namespace = service.service_namespace;
+      inputs.hostname = for_ingest ? sanitize_ingest_value(hostname) : hostname;
+      inputs.user_labels = options.labels;
+      inputs.span_name_label = options.span_name_label;
+      inputs.for_ingest = for_ingest;
+      inputs.host_label = options.host_label;
+      inputs.kept_label = info.kept_label;
+      auto labels = series_labels(inputs);
+      if (!labels) return std::unexpected(labels.error());
+      size_t overhead = label_bytes(*labels);
+      if (overhead >= options.limits.max_profile_bytes) {
+        return make_error(fmt::format("the series labels of service '{}' take {} bytes, the "
+                                      "whole profile size limit ({})",
+                                      service.service_name, overhead,
+                                      options.limits.max_profile_bytes),
+                          "--label", "give shorter labels");
+      }
+      ProfileLimits limits{options.limits.max_samples,
+                           options.limits.max_profile_bytes - overhead};
+      auto profiles = kind_windows.build(i, shift, limits);
+      if (!profiles && k->kind == ProfileKind::kCpu) return std::unexpected(profiles.error());
+      if (!profiles) {
+        return make_error(fmt::format("{} profile: {}", info.metric_name,
+                                      profiles.error().message),
+                          profiles.error().where, profiles.error().hint);
+      }
+      shaped.push_back({k->kind, std::move(*labels), std::move(*profiles)});
     }
-    ProfileLimits limits{options.limits.max_samples, options.limits.max_profile_bytes - overhead};
-    auto profiles = windows.build(i, shift, limits);
-    if (!profiles) return std::unexpected(profiles.error());
-    shaped.push_back({std::move(*labels), std::move(*profiles)});
+    windows.merge(kind_windows.windows());
+    span_ids.insert(kind_windows.labelled_span_ids().begin(),
+                    kind_windows.labelled_span_ids().end());
+    report.span_names_truncated += kind_windows.span_names_truncated();
+    for (const std::string& name : kind_windows.dropped_label_names()) {
+      if (std::find(report.dropped_label_names.begin(), report.dropped_label_names.end(), name) ==
+          report.dropped_label_names.end()) {
+        report.dropped_label_names.push_back(name);
+      }
+    }
   }
+  std::sort(report.dropped_label_names.begin(), report.dropped_label_names.end());
   if (for_ingest && hostname != sanitize_ingest_value(hostname)) {
     report.warnings.push_back(fmt::format(
         "hostname '{}' sent through /ingest as '{}' (/ingest's name{{k=v}} syntax)", hostname,
         sanitize_ingest_value(hostname)));
   }
-  if (windows.span_names_truncated() > 0) {
+  if (report.span_names_truncated > 0) {
+    uint64_t samples_cut = 0;
+    for (const KindWindows* k : sent) samples_cut += k->windows->samples_with_truncated_span_name();
     report.warnings.push_back(fmt::format(
         "{} span names longer than {} bytes were cut to that length on {} samples (the server "
         "rejects a profile with a longer label value)",
-        windows.span_names_truncated(), kMaxLabelValueBytes,
-        windows.samples_with_truncated_span_name()));
+        report.span_names_truncated, kMaxLabelValueBytes, samples_cut));
   }
-  if (joined->event.sample_unit != "cpu/nanoseconds") {
+  if (options.profiles.cpu && joined->event.sample_unit != "cpu/nanoseconds") {
     report.warnings.push_back(fmt::format(
         "the profiled event is {}, not cpu-clock: the server files it under process_cpu",
         joined->event.name));
   }
 
   report.shift_ns = shift;
-  report.windows = windows.window_count();
-  report.span_names_truncated = windows.span_names_truncated();
-  report.dropped_label_names = windows.dropped_label_names();
+  report.windows = windows.size();
   for (const Shaped& series : shaped) {
-    SeriesReport counts{series.labels, series.profiles.size(), 0};
+    SeriesReport counts{series.kind, series.labels, series.profiles.size(), 0};
     for (const auto& profile : series.profiles) counts.samples += profile.events;
     report.profiles += counts.profiles;
     report.samples += counts.samples;
@@ -371,9 +463,10 @@ Result<ShapeReport> shape_capture(const std::string& dir, const ShapeOptions& op
   BatchWriter writer(outbox, report);
   std::mt19937_64 random(std::random_device{}());
   for (const Shaped& series : shaped) {
-    Result<void> written = for_ingest
-                               ? write_ingest_batches(series.profiles, series.labels, writer)
-                               : write_push_batches(series.profiles, series.labels, random, writer);
+    const ProfileKindInfo& info = kind_info(series.kind);
+    Result<void> written =
+        for_ingest ? write_ingest_batches(series.profiles, series.labels, info, writer)
+                   : write_push_batches(series.profiles, series.labels, info, random, writer);
     if (!written) return std::unexpected(written.error());
   }
 
@@ -382,7 +475,9 @@ Result<ShapeReport> shape_capture(const std::string& dir, const ShapeOptions& op
   if (!join.span_files.empty()) {
     ForwardOptions forward;
     forward.shift_ns = shift;
-    forward.marked = &windows.labelled_span_ids();
+    // Marked when any kind has samples of it: a span that only slept has
+    // off-CPU and wall samples but no CPU sample.
+    forward.marked = &span_ids;
     forward.max_request_bytes = options.limits.max_traces_request_bytes;
     auto forwarded = forward_spans(join.span_files, forward);
     if (!forwarded) return std::unexpected(forwarded.error());

@@ -9,7 +9,8 @@
 // when DIR has a capture.json.
 // Nothing secret is ever written: shaping never sees URLs or credentials.
 //
-// The batches, in send order (ids "000001-profile"..., then "...-traces"):
+// The batches, in send order (ids "000001-profile"... for CPU, then
+// "...-offcpu" and "...-wall", then "...-traces"):
 //   kPyroscopePush:   a PushRequest with ONE series and ONE gzipped pprof
 //                     profile (a RawSample with a random UUID). With one
 //                     profile per request a 429 is unambiguous on old servers
@@ -20,14 +21,19 @@
 //   kOtlpTraces:      an ExportTraceServiceRequest (protobuf) of whole spans,
 //                     written whenever the capture has span files (delivery
 //                     decides whether they are sent).
-// Series: one per service (profile_windows.h: a sample in a span goes to its
-// innermost span's resource service.name + service.namespace, one outside
-// spans to its process's service), each carrying __name__, service_name,
+// Series: one per (profile kind, service) (profile_kind.h: process_cpu for the
+// join's primary profile, off_cpu and wall when the capture has them;
+// profile_windows.h: a sample in a span goes to its innermost span's resource
+// service.name + service.namespace, one outside spans to its process's service,
+// the same for every kind), each carrying __name__, service_name,
 // service_namespace (when the resource has one), hostname (--host-label) and
 // the --label pairs. Profiles: consecutive time ranges of 10 s windows
 // (time_nanos = range start, duration_nanos = its length, distinct starts
 // within a series); sample labels only span_id (16 hex), trace_id (32 hex,
-// unless --no-trace-id-label) and span_name (unless --no-span-name).
+// unless --no-trace-id-label), span_name (unless --no-span-name) and, in
+// off-CPU and wall profiles, thread_state. --protocol ingest sends no off-CPU profiles:
+// /ingest names a profile by its sample types, and "off_cpu" contains "cpu"
+// (grafana/pyroscope pkg/og/convert/pprof/profile.go metricName).
 #pragma once
 
 #include <cstddef>
@@ -40,6 +46,7 @@
 #include "attribute/span_attribution.h"
 #include "common/result.h"
 #include "join/join.h"
+#include "push/profile_kind.h"
 #include "push/series_labels.h"
 
 namespace spanprof::push {
@@ -71,6 +78,8 @@ struct ShapeOptions {
   // --host-label: series label hostname = perf.data's HEADER_HOSTNAME, so the
   // hosts of a fleet never share a series (and lose profiles of equal start).
   bool host_label = false;
+  // --profiles: which of the join's profiles are sent (those the capture has).
+  ProfileSelection profiles;
   bool shift_to_now = false;    // --shift-to-now
   int64_t now_unix_ns = 0;      // 0: read CLOCK_REALTIME (tests set it)
   int64_t max_age_ns = 3600'000'000'000;  // --max-age (server's limit)
@@ -79,8 +88,10 @@ struct ShapeOptions {
   ShapeLimits limits;      // the server's limits (tests shrink them)
 };
 
-// One series as shaped: its labels, its profiles, the perf samples they hold.
+// One series as shaped: its kind, labels, profiles, and the join's samples
+// they hold (perf samples; for off-CPU, interval pieces; for wall, both).
 struct SeriesReport {
+  ProfileKind kind = ProfileKind::kCpu;
   LabelList labels;
   uint64_t profiles = 0;
   uint64_t samples = 0;
@@ -88,15 +99,16 @@ struct SeriesReport {
 
 struct ShapeReport {
   uint64_t windows = 0;   // distinct 10 s windows, over all series
-  uint64_t profiles = 0;
-  uint64_t samples = 0;
+  uint64_t profiles = 0;  // over all series
+  uint64_t samples = 0;   // over all series, whatever their kind
   uint64_t spans_forwarded = 0;
   uint64_t spans_marked = 0;  // got pyroscope.profile.id
   uint64_t batches = 0;
   int64_t shift_ns = 0;
   uint64_t span_names_truncated = 0;  // distinct span_name values cut to 2,048 bytes
   std::vector<std::string> dropped_label_names;
-  std::vector<SeriesReport> series;  // sorted by service_name, service_namespace
+  // By kind (cpu, off-cpu, wall), then service_name, service_namespace.
+  std::vector<SeriesReport> series;
   // The join, whole: the CLI prints its diagnostics as `spanprof join` does.
   std::optional<join::JoinReport> join;
   // The join's warnings (and its span join error) rendered, then shaping's own.

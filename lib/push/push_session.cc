@@ -30,6 +30,11 @@ void write_destination(JsonWriter& json, std::string_view key, const Destination
   json.field("rejected", d.rejected);
   json.field("left", d.left);
   json.field("profiles", d.profiles);
+  // Added with off-CPU pushes; readers of push-summary/2 that do not know it
+  // skip it, so the schema stays /2.
+  json.begin_object("profiles_by_type");
+  for (const auto& [type, count] : d.profiles_by_type) json.field(type, count);
+  json.end_object();
   json.field("samples", d.samples);
   json.field("spans", d.spans);
   json.field("bytes", d.bytes);

@@ -44,6 +44,9 @@ Result<ShapeOptions> shape_options(const PushSettings& settings) {
     shape.labels.emplace_back(label.substr(0, eq), label.substr(eq + 1));
   }
   shape.span_name_label = !settings.no_span_name;
+  auto profiles = parse_profile_selection(settings.profiles);
+  if (!profiles) return std::unexpected(profiles.error());
+  shape.profiles = *profiles;
   shape.shift_to_now = settings.shift_to_now;
   // At most ten years: the nanoseconds must fit in 64 bits.
   if (settings.max_age_s <= 0 || settings.max_age_s > 10 * 366 * 86400) {

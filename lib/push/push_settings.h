@@ -54,6 +54,9 @@ struct PushSettings {
   uint64_t burst_bytes = 2u << 20;            // --burst
   bool no_trace_id_label = false;             // --no-trace-id-label (servers up to v2.0.6, 1.x)
   bool host_label = false;                    // --host-label: hostname=<the capture's host>
+  // --profiles cpu,off-cpu,wall: which of the join's profiles are sent; ""
+  // sends every one the capture has.
+  std::string profiles;
   // The user gave an option that changes what is shaped: a resumed push then
   // notes when the earlier shaping used other ones.
   bool shaping_given = false;

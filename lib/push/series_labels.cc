@@ -37,7 +37,7 @@ Result<LabelList> series_labels(const SeriesLabelInputs& in) {
                       "--service-name",
                       "use only letters, digits and _ . - / (or --protocol push)");
   }
-  LabelList out{{"__name__", "process_cpu"}, {"service_name", in.service_name}};
+  LabelList out{{"__name__", in.metric_name}, {"service_name", in.service_name}};
   if (!in.service_namespace.empty()) out.emplace_back("service_namespace", in.service_namespace);
   if (!in.hostname.empty()) out.emplace_back("hostname", in.hostname);
   for (const auto& [name, value] : out) {
@@ -70,7 +70,8 @@ Result<LabelList> series_labels(const SeriesLabelInputs& in) {
       return make_error("hostname is set by --host-label", where,
                         "give either --host-label or --label hostname=NAME");
     }
-    if (name == "span_id" || name == "trace_id" || name == "span_name") {
+    if (name == "span_id" || name == "trace_id" || name == "span_name" ||
+        name == "thread_state") {
       return make_error(fmt::format("'{}' is a per-sample label spanprof sets", name), where,
                         "choose another label name");
     }
@@ -89,11 +90,12 @@ Result<LabelList> series_labels(const SeriesLabelInputs& in) {
     }
     out.emplace_back(name, value);
   }
-  size_t count = names.size() + (in.span_name_label ? 1 : 0) +
+  size_t count = names.size() + (in.span_name_label ? 1 : 0) + (in.kept_label.empty() ? 0 : 1) +
                  (in.for_ingest ? kIngestAddedLabelNames : 0);
   if (count > kMaxSeriesLabelNames) {
     std::string why;
     if (in.span_name_label) why += "; span_name counts: the server makes it a series label";
+    if (!in.kept_label.empty()) why += "; so does " + in.kept_label + " in these profiles";
     if (in.for_ingest) why += "; /ingest adds pyroscope_app and __delta__";
     return make_error(fmt::format("{} label names per series, over the server's limit of {}{}",
                                   count, kMaxSeriesLabelNames, why),

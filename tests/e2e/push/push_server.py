@@ -17,6 +17,14 @@ skipDuplicates): `kept_profiles()` is what a query would see, `stored` minus
 those duplicates. A span_name label over 2,048 bytes gets the profile refused
 (400), as the server's validation does.
 
+Profile types (docs/pyroscope-profile-types.md): the server files each sample
+type of a profile under __name__:type:unit:period_type:period_unit
+(`profile_types()`). Series __name__ process_cpu, off_cpu or wall must carry
+profiles of that kind's sample types; only off_cpu and wall profiles may keep
+the thread_state sample label. /ingest names a profile by its sample types as
+Pyroscope does (pkg/og/convert/pprof/profile.go metricName), so an off-CPU
+profile sent there would land under process_cpu: a violation.
+
 Run alone (for a manual try): python3 push_server.py [PORT]
 """
 import hashlib
@@ -34,6 +42,15 @@ import wire
 HEX16 = re.compile(r"^[0-9a-f]{16}$")
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 ALLOWED_SAMPLE_LABELS = {"span_id", "trace_id", "span_name"}
+# The join's thread_state values (lib/join/span_time.cc; running: wall's CPU samples).
+THREAD_STATES = {"sleeping", "blocked_io", "runnable", "unknown", "running"}
+# __name__ -> the sample types its profiles carry, and their period type
+# (None: the join's, as long as it has one).
+KINDS = {
+    "process_cpu": (None, None),
+    "off_cpu": ([("switches", "count"), ("off_cpu", "nanoseconds")], ("", "")),
+    "wall": ([("wall", "nanoseconds")], ("wall", "nanoseconds")),
+}
 MAX_LABEL_NAMES = 30
 MAX_SAMPLES = 16000
 MAX_PROFILE_BYTES = 4 << 20
@@ -216,8 +233,22 @@ class PushServer:
             self.profiles.append({"series": series_labels, "profile": profile})
         return None
 
+    def check_kind(self, where, name, profile):
+        types, period = KINDS.get(name, (None, None))
+        if types is not None and profile["sample_types"] != types:
+            self.violation(f"{where}: {name} profile with sample types {profile['sample_types']}")
+        if name == "process_cpu" and ("cpu", "nanoseconds") not in profile["sample_types"] and \
+                ("events", "count") not in profile["sample_types"]:
+            self.violation(f"{where}: process_cpu profile without cpu/nanoseconds")
+        got_period = profile["period_type"] or ("", "")
+        if period is not None and got_period != period:
+            self.violation(f"{where}: {name} profile with period type {got_period}, not {period}")
+
     def check_profile(self, where, series_labels, raw):
         profile = wire.pprof(raw)
+        self.check_kind(where, series_labels.get("__name__"), profile)
+        allowed = ALLOWED_SAMPLE_LABELS | (
+            {"thread_state"} if series_labels.get("__name__") in ("off_cpu", "wall") else set())
         if profile["uncompressed_bytes"] > MAX_PROFILE_BYTES:
             self.violation(f"{where}: {profile['uncompressed_bytes']} bytes uncompressed > 4 MiB")
         if len(profile["samples"]) > MAX_SAMPLES:
@@ -228,7 +259,7 @@ class PushServer:
             self.violation(f"{where}: time_nanos {profile['time_nanos']}")
         for sample in profile["samples"]:
             names = [k for k, _ in sample["labels"]]
-            extra = set(names) - ALLOWED_SAMPLE_LABELS
+            extra = set(names) - allowed
             if extra:
                 self.violation(f"{where}: sample labels {sorted(extra)} (become series labels)")
             if len(names) != len(set(names)):
@@ -238,6 +269,8 @@ class PushServer:
                     self.violation(f"{where}: span_id {value!r} is not 16 hex digits")
                 if key == "trace_id" and not (isinstance(value, str) and HEX32.match(value)):
                     self.violation(f"{where}: trace_id {value!r} is not 32 hex digits")
+                if key == "thread_state" and value not in THREAD_STATES:
+                    self.violation(f"{where}: thread_state {value!r}")
         # The server clears the address of a location without lines in a mapping
         # that claims has_functions: such frames would show up empty.
         for location in profile["location_list"]:
@@ -248,7 +281,7 @@ class PushServer:
         return profile
 
     def check_series_labels(self, where, labels, names):
-        if labels.get("__name__") != "process_cpu":
+        if labels.get("__name__") not in KINDS:
             self.violation(f"{where}: __name__ is {labels.get('__name__')!r}")
         if not labels.get("service_name"):
             self.violation(f"{where}: no service_name")
@@ -282,6 +315,7 @@ class PushServer:
             self.violation(f"ingest: name {name!r} is not app{{k=v,...}}")
             labels, names = {}, []
         else:
+            # Refined from the profile's sample types below, as the server does.
             labels = {"__name__": "process_cpu", "service_name": match.group(1)}
             names = ["__name__", "service_name"]
             for pair in filter(None, match.group(2).split(",")):
@@ -296,6 +330,12 @@ class PushServer:
                 self.violation(f"ingest: from..until {start}..{until} not within 10 s")
         except (KeyError, ValueError):
             self.violation("ingest: from/until missing")
+        types = [t for t, _ in wire.pprof(body)["sample_types"]]
+        if "wall" in types:
+            labels["__name__"] = "wall"
+        elif "off_cpu" in types:
+            self.violation("ingest: an off-CPU profile, which the server files under process_cpu")
+            labels["__name__"] = "off_cpu"
         self.check_series_labels("ingest", labels, names)
         return self.ingest_profile("ingest", labels, body)
 
@@ -331,6 +371,19 @@ class PushServer:
     def kept_sample_count(self):
         """perf samples (the first value) in the profiles a query sees."""
         return sum(s["values"][0] for p in self.kept_profiles() for s in p["profile"]["samples"])
+
+    def profile_types(self):
+        """{profile type id: [stored profiles]}, as the server files them."""
+        out = {}
+        with self.lock:
+            for stored in self.profiles:
+                profile = stored["profile"]
+                period = profile["period_type"] or ("", "")
+                for sample_type, unit in profile["sample_types"]:
+                    key = f"{stored['series'].get('__name__')}:{sample_type}:{unit}:" \
+                          f"{period[0]}:{period[1]}"
+                    out.setdefault(key, []).append(stored)
+        return out
 
     def sample_span_ids(self):
         with self.lock:

@@ -112,6 +112,7 @@ def pprof(data):
     location_list = []   # {"id", "mapping_id", "lines"}
     profile = {"time_nanos": 0, "duration_nanos": 0, "period": 0, "uncompressed_bytes": len(data),
                "locations": 0}
+    period_type = None
     for number, wire, value in fields(data):
         if number == 1 and wire == 2:
             vt = dict((n, v) for n, _, v in fields(value))
@@ -139,6 +140,9 @@ def pprof(data):
             profile["time_nanos"] = signed(value)
         elif number == 10:
             profile["duration_nanos"] = signed(value)
+        elif number == 11 and wire == 2:
+            vt = dict((n, v) for n, _, v in fields(value))
+            period_type = (vt.get(1, 0), vt.get(2, 0))
         elif number == 12:
             profile["period"] = signed(value)
     if not strings or strings[0] != "":
@@ -166,6 +170,8 @@ def pprof(data):
                     sample["labels"].append((key, signed(label.get(3, 0))))
         samples.append(sample)
     profile["sample_types"] = [(string(t), string(u)) for t, u in sample_types]
+    # None when absent; ("", "") names no period type either.
+    profile["period_type"] = (string(period_type[0]), string(period_type[1])) if period_type else None
     profile["samples"] = samples
     profile["mappings"] = mappings
     profile["location_list"] = location_list

@@ -115,6 +115,35 @@ TEST_F(OutboxTest, EntriesOfTheEarlierSchemaAreAnErrorHintingReshape) {
   EXPECT_NE(batches.error().hint.find("--reshape"), std::string::npos);
 }
 
+TEST_F(OutboxTest, ProfileTypeRoundTripsAndEntriesWithoutItHoldCpuProfiles) {
+  Outbox outbox(dir_.string());
+  Batch wall = batch("000001-wall", "w");
+  wall.info.profile_type = "wall";
+  ASSERT_TRUE(outbox.write(wall).has_value());
+  ASSERT_TRUE(outbox.write(batch("000002-profile", "p")).has_value());
+  Batch traces = batch("000003-traces", "t");
+  traces.info.kind = BatchKind::kOtlpTraces;
+  ASSERT_TRUE(outbox.write(traces).has_value());
+  // An entry as spanprof wrote them before off-CPU pushes: no profile_type.
+  std::ofstream(dir_ / "outbox" / "000002-profile.json", std::ios::trunc)
+      << R"({"schema":"spanprof.outbox/2","id":"000002-profile","kind":"pyroscope-push",)"
+      << R"("path_and_query":"/push.v1.PusherService/Push","content_type":"application/proto",)"
+      << R"("profiles":1,"samples":3,"spans":0,"window_start_ns":1,"window_end_ns":2,)"
+      << R"("body_bytes":1,"uncompressed_bytes":9})";
+  std::ofstream(dir_ / "outbox" / "000003-traces.json", std::ios::trunc)
+      << R"({"schema":"spanprof.outbox/2","id":"000003-traces","kind":"otlp-traces",)"
+      << R"("path_and_query":"","content_type":"application/x-protobuf",)"
+      << R"("profiles":0,"samples":0,"spans":4,"window_start_ns":0,"window_end_ns":0,)"
+      << R"("body_bytes":1,"uncompressed_bytes":0})";
+  auto batches = outbox.batches();
+  ASSERT_TRUE(batches.has_value()) << batches.error().to_string();
+  ASSERT_EQ(batches->size(), 3u);
+  EXPECT_EQ((*batches)[0].profile_type, "wall");
+  EXPECT_EQ((*batches)[1].profile_type, "process_cpu");
+  EXPECT_EQ((*batches)[1].samples, 3u);
+  EXPECT_EQ((*batches)[2].profile_type, "");
+}
+
 Destination destination(DeliveryClass what, const std::string& url, const std::string& tenant = "") {
   auto d = destination_for(what, url, tenant);
   EXPECT_TRUE(d.has_value()) << url;
