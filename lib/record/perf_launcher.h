@@ -32,10 +32,13 @@ namespace spanprof::record {
 
 // The tracepoint --off-cpu samples at every switch-out.
 inline constexpr std::string_view kSwitchTracepoint = "sched:sched_switch";
-// Bytes of user stack copied at each switch-out with dwarf stacks (measured:
-// docs/off-cpu.md), and perf's -m with --off-cpu, in pages per CPU.
+// Bytes of user stack copied at each switch-out with dwarf stacks: perf's own
+// default; about 8.6 KB of perf.data per switch (docs/off-cpu.md has the figures).
 inline constexpr int kOffCpuStackBytes = 8192;
-inline constexpr int kOffCpuMmapPages = 1024;
+// perf's -m with --off-cpu, pages per CPU (2 MiB): on 8 threads switching ~13k/s
+// each with dwarf stacks, perf's default 128 lost 1-4% of the records, 512 about
+// 0.01% (docs/off-cpu.md); beyond that perf's writer, not the buffer, is the limit.
+inline constexpr int kOffCpuMmapPages = 512;
 
 struct PerfOptions {
   int frequency_hz = 999;
