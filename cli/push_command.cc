@@ -86,7 +86,7 @@ void print_destination(const push::DestinationReport& d) {
   std::string by_type;
   if (d.profiles_by_type.size() > 1) {
     for (const auto& [type, count] : d.profiles_by_type) {
-      by_type += fmt::format("{}{} {}", by_type.empty() ? ": " : ", ", count, type);
+      by_type += fmt::format("{}{} {}", by_type.empty() ? " = " : " + ", count, type);
     }
   }
   std::string what = d.spans > 0 || std::string_view(d.name) == "traces"
