@@ -111,6 +111,22 @@ const std::vector<Expected> kExpected = {
     {CounterSection::kActivations, "samples_no_span", 616},
     {CounterSection::kActivations, "samples_before_first", 617},
     {CounterSection::kActivations, "samples_unknown_span", 618},
+    {CounterSection::kOffCpu, "switch_records", 701},
+    {CounterSection::kOffCpu, "idle_switch_records", 702},
+    {CounterSection::kOffCpu, "sched_switch_samples", 703},
+    {CounterSection::kOffCpu, "intervals", 704},
+    {CounterSection::kOffCpu, "pieces", 705},
+    {CounterSection::kOffCpu, "intervals_without_stack", 706},
+    {CounterSection::kOffCpu, "samples_unpaired", 707},
+    {CounterSection::kOffCpu, "samples_state_undecoded", 708},
+    {CounterSection::kOffCpu, "ins_without_out", 709},
+    {CounterSection::kOffCpu, "cut_capture_end", 710},
+    {CounterSection::kOffCpu, "thread_starts", 711},
+    {CounterSection::kOffCpu, "ins_after_in", 712},
+    {CounterSection::kOffCpu, "out_of_order", 713},
+    {CounterSection::kOffCpu, "cut_thread_exit", 714},
+    {CounterSection::kOffCpu, "cut_lost", 715},
+    {CounterSection::kOffCpu, "cut_lost_ns", 716},
 };
 
 JoinReport numbered_report() {
@@ -202,6 +218,23 @@ JoinReport numbered_report() {
   activations.samples.samples_no_span = 616;
   activations.samples.samples_before_first = 617;
   activations.samples.samples_unknown_span = 618;
+  OffCpuReport& off = report.off_cpu.emplace();
+  off.switch_records = 701;
+  off.idle_switch_records = 702;
+  off.sched_switch_samples = 703;
+  off.pairing.intervals = 704;
+  off.pieces = 705;
+  off.pairing.intervals_without_stack = 706;
+  off.pairing.samples_unpaired = 707;
+  off.samples_state_undecoded = 708;
+  off.pairing.ins_without_out = 709;
+  off.pairing.cut_capture_end = 710;
+  off.pairing.thread_starts = 711;
+  off.pairing.ins_after_in = 712;
+  off.pairing.out_of_order = 713;
+  off.pairing.cut_thread_exit = 714;
+  off.pairing.cut_lost = 715;
+  off.pairing.cut_lost_ns = 716;
   return report;
 }
 
@@ -212,13 +245,14 @@ simdjson::dom::element section_object(simdjson::dom::element doc, CounterSection
     case CounterSection::kUnwindStops: return doc["unwind"]["stops"].value();
     case CounterSection::kSpans: return doc["spans"].value();
     case CounterSection::kActivations: return doc["spans"]["activations"].value();
+    case CounterSection::kOffCpu: return doc["off_cpu"].value();
   }
   return doc;
 }
 
 constexpr CounterSection kSections[] = {CounterSection::kLosses, CounterSection::kUnwind,
                                         CounterSection::kUnwindStops, CounterSection::kSpans,
-                                        CounterSection::kActivations};
+                                        CounterSection::kActivations, CounterSection::kOffCpu};
 
 TEST(ReportCounters, TableHoldsExactlyTheDocumentedKeys) {
   std::set<std::pair<CounterSection, std::string_view>> expected;
@@ -328,6 +362,17 @@ TEST(ReportCounters, QuietPrintsAllButTheseCounters) {
       {CounterSection::kActivations, "samples_no_span"},
       {CounterSection::kActivations, "samples_before_first"},
       {CounterSection::kActivations, "samples_unknown_span"},
+      // Off-CPU: the totals are one sentence when not quiet; the rest are losses.
+      {CounterSection::kOffCpu, "switch_records"},
+      {CounterSection::kOffCpu, "idle_switch_records"},
+      {CounterSection::kOffCpu, "sched_switch_samples"},
+      {CounterSection::kOffCpu, "intervals"},
+      {CounterSection::kOffCpu, "pieces"},
+      {CounterSection::kOffCpu, "ins_without_out"},
+      {CounterSection::kOffCpu, "cut_capture_end"},
+      {CounterSection::kOffCpu, "thread_starts"},
+      {CounterSection::kOffCpu, "cut_thread_exit"},
+      {CounterSection::kOffCpu, "cut_lost_ns"},
   };
   // without_samples and without_samples_shorter_than_period are printed in a
   // sentence of their own (checked below), not as table lines.
