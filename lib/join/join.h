@@ -43,6 +43,9 @@ struct SampleEvent {
   int64_t period = 0;
   std::span<const uint64_t> location_ids;  // ids of the profile's locations, leaf first
   std::span<const profile::Label> labels;
+  // What the profile's */count columns add: 1 per perf sample; an off-CPU
+  // interval split at span boundaries counts its switch on its first piece only.
+  uint32_t count = 1;
 };
 
 class SampleSink {

@@ -217,7 +217,9 @@ void OffCpuJoin::emit_piece(const offcpu::OffCpuInterval& interval, std::optiona
   off_cpu_->add_sample(stack, labels_, values);
   off_cpu_to_wall_->map(stack, wall_ids_);
   wall_->add_sample(wall_ids_, labels_, std::span<const int64_t>(values + 1, 1));
-  if (off_cpu_sink_ != nullptr) off_cpu_sink_->on_sample(SampleEvent{start_ns, ns, stack, labels_});
+  if (off_cpu_sink_ != nullptr) {
+    off_cpu_sink_->on_sample(SampleEvent{start_ns, ns, stack, labels_, first ? 1u : 0u});
+  }
   if (wall_sink_ != nullptr) wall_sink_->on_sample(SampleEvent{start_ns, ns, wall_ids_, labels_});
 }
 

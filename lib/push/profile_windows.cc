@@ -148,7 +148,7 @@ void ProfileWindows::on_sample(const join::SampleEvent& sample) {
   if (inserted) keys_.push_back(&it->first);
 
   Group& group = groups_[group_of(service, service_namespace, pid)];
-  group.events.push_back(Event{time, sample.period, it->second});
+  group.events.push_back(Event{time, sample.period, it->second, sample.count});
 }
 
 void ProfileWindows::on_profile(const profile::ProfileBuilder& builder) {
@@ -264,7 +264,7 @@ Result<void> ProfileWindows::cut_range(ProfileCutter& cutter, const std::vector<
   std::unordered_map<uint32_t, std::pair<int64_t, int64_t>> merged;
   for (size_t i = begin; i < end; ++i) {
     auto& values = merged[events[i].key];
-    values.first += 1;
+    values.first += events[i].count;
     values.second += events[i].weight;
   }
   std::vector<uint32_t> order;

@@ -140,7 +140,8 @@ class ProfileWindows final : public join::SampleSink {
   struct Event {
     int64_t time = 0;
     int64_t weight = 0;
-    uint32_t key = 0;  // into keys_
+    uint32_t key = 0;    // into keys_
+    uint32_t count = 1;  // SampleEvent::count (in what would be padding)
   };
   // Samples of one span service, or of one process outside spans.
   struct Group {
