@@ -85,6 +85,7 @@ void print_spans(const join::JoinReport& report, bool quiet, std::FILE* out, std
         matching.spans_start_after_samples_ns > 0) {
       fmt::print(out, "; why: the warnings below");
     }
+    if (report.off_cpu) fmt::print(out, " (CPU samples: their off-CPU time is below)");
     fmt::print(out, "\n");
   }
   print_counters(out, report, join::CounterSection::kSpans, quiet);
@@ -157,9 +158,14 @@ void print_off_cpu(const join::JoinReport& report, bool quiet, std::FILE* out) {
         const join::SpanTimeTotals& t = entry.totals;
         int64_t off_ns = 0;
         for (int64_t ns : t.off_cpu_ns) off_ns += ns;
-        fmt::print(out, "    {} ({}): {} = {} CPU + {} off-CPU + {} unaccounted\n", entry.name,
+        // CPU is sampled: its estimate may exceed what the switches leave.
+        std::string rest = t.unaccounted_ns >= 0
+                               ? duration(t.unaccounted_ns) + " unaccounted"
+                               : "0 unaccounted (the sampled CPU is " +
+                                     duration(-t.unaccounted_ns) + " over)";
+        fmt::print(out, "    {} ({}): {} = {} CPU + {} off-CPU + {}\n", entry.name,
                    grouped(t.spans), duration(t.duration_ns), duration(t.cpu_ns), duration(off_ns),
-                   duration(t.unaccounted_ns));
+                   rest);
       }
       fmt::print(out, "  slowest spans:\n");
       shown = 0;
