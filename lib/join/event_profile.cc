@@ -26,7 +26,19 @@ std::string without_modifiers(const std::string& name) {
   return modifiers ? name.substr(0, colon) : name;
 }
 
+// "cpu-clock/freq=999/" -> "cpu-clock": the event terms perf keeps in the
+// recorded name are no part of what a user calls the event.
+std::string without_terms(const std::string& name) {
+  size_t slash = name.find('/');
+  if (slash == std::string::npos || slash == 0 || !name.ends_with('/')) return name;
+  return name.substr(0, slash);
+}
+
 }  // namespace
+
+std::string event_base_name(const std::string& name) {
+  return without_terms(without_modifiers(name));
+}
 
 EventSummary describe_event(const perfdata::EventAttr& attr) {
   EventSummary event;
@@ -73,7 +85,8 @@ Result<EventPlan> plan_events(const perfdata::CaptureInfo& info, const std::stri
       const perfdata::EventAttr& attr = info.attrs[i];
       if (is_dummy_event(attr)) continue;
       std::string name = perfdata::event_name(attr);
-      if (name == event_name || without_modifiers(name) == wanted) {
+      if (name == event_name || without_modifiers(name) == wanted ||
+          event_base_name(name) == wanted) {
         plan.primary = i;
         return plan;
       }

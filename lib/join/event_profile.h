@@ -48,6 +48,10 @@ struct EventPlan {
 // capture's events, when NAME matches none.
 Result<EventPlan> plan_events(const perfdata::CaptureInfo& info, const std::string& event_name);
 
+// The name without perf's :modifiers and /terms/ ("cpu-clock/freq=999/:u" ->
+// "cpu-clock"): what --event matches and profile-EVENT.pb.gz is named after.
+std::string event_base_name(const std::string& name);
+
 // perf's dummy software event (PERF_COUNT_SW_DUMMY): tracking records only.
 bool is_dummy_event(const perfdata::EventAttr& attr);
 

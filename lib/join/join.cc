@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <algorithm>
@@ -127,6 +128,7 @@ void add_activation_warnings(const ActivationReport& activations, std::vector<Wa
 // Each sampling event besides the main one: its own profile beside it.
 Result<void> write_other_profiles(JoinHandler& handler, const JoinOptions& options,
                                   JoinReport& report) {
+  std::set<std::string> paths{options.output_path};
   for (const EventProfile* other : handler.other_profiles()) {
     EventProfile& profile = *handler.other_profile(other->attr_index());
     OtherEventReport entry;
@@ -136,7 +138,15 @@ Result<void> write_other_profiles(JoinHandler& handler, const JoinOptions& optio
     entry.pprof_samples = profile.builder().sample_count();
     set_profile_time(handler, profile.builder());
     if (options.write_profile) {
-      entry.output_path = capture::event_profile_path(options.output_path, entry.event.name);
+      entry.output_path =
+          capture::event_profile_path(options.output_path, event_base_name(entry.event.name));
+      // The same event opened twice: the second one's file takes its attr index.
+      if (!paths.insert(entry.output_path).second) {
+        entry.output_path = capture::event_profile_path(
+            options.output_path,
+            fmt::format("{}-{}", event_base_name(entry.event.name), other->attr_index()));
+        paths.insert(entry.output_path);
+      }
       if (auto written = profile.builder().write_gzipped(entry.output_path); !written) {
         return std::unexpected(written.error());
       }

@@ -315,8 +315,9 @@ def run_thread_flood(tap, case, intact_raw, threads):
 def run_sched_variants(tap, spanprof, work):
     """The off-CPU records (SWITCH, RAW, TRACING_DATA) of tests/corrupt/offcpu,
     damaged: every sample their damage does not touch is still decoded, and
-    damaged tracing data is a warning. Decoded samples count those of every event
-    (the profile's and samples_other_events)."""
+    damaged tracing data is a warning. Decoded samples count those of every event:
+    the profile's, samples_other_events and the sched_switch samples an off-CPU
+    join takes as its stacks."""
     case = Case(spanprof, os.path.join(HERE, "offcpu"), work)
     with open(os.path.join(case.case_dir, "perf.data"), "rb") as f:
         capture = Capture(f.read())
@@ -336,6 +337,8 @@ def run_sched_variants(tap, spanprof, work):
         if not tap.check(summary is not None, f"{label}: summary.json written", outcome.describe()):
             continue
         decoded = summary["samples"] + summary["losses"]["samples_other_events"]
+        if summary.get("off_cpu"):
+            decoded += summary["off_cpu"]["sched_switch_samples"]
         if exactly is not None:
             tap.check(decoded == exactly, f"{label}: all {exactly} samples decoded", f"got {decoded}")
         else:

@@ -222,6 +222,13 @@ TEST_F(JoinHandlerTest, EventNamePicksTheMainProfileOrFailsListingTheEvents) {
   plan = plan_events(info, "branch-misses:u");
   ASSERT_TRUE(plan);
   EXPECT_EQ(plan->primary, 0u);
+  info.attrs[1].name = "cpu-clock/freq=999/";  // how perf records `-e cpu-clock/freq=999/`
+  plan = plan_events(info, "cpu-clock");
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->primary, 1u) << "a name matches without its /terms/";
+  EXPECT_EQ(event_base_name("cpu-clock/freq=999/:u"), "cpu-clock");
+  EXPECT_EQ(event_base_name("sched:sched_switch"), "sched:sched_switch");
+  info.attrs[1].name = "cpu-clock:ppp";
   plan = plan_events(info, "cycles");
   ASSERT_FALSE(plan);
   EXPECT_NE(plan.error().to_string().find("branch-misses:u, cpu-clock:ppp"), std::string::npos)

@@ -131,6 +131,39 @@ TEST(ProfileBuilder, LocationsAreDeduplicatedByMappingAndAddress) {
   EXPECT_EQ(profile.location(1).mapping_id(), m2);
 }
 
+// One join's profiles share one symbolization: a location of one builder is
+// copied into another with its mapping, functions and lines, once.
+TEST(ProfileBuilder, ImportedLocationsKeepMappingFunctionsAndLines) {
+  auto from = cpu_builder();
+  uint64_t m = from.add_mapping(demo_mapping());
+  uint64_t first = from.add_location(m, 0x401000, {frame("main", "main.cc", 10)});
+  uint64_t second = from.add_location(
+      m, 0x402000, {frame("decode", "codec.h", 12, 8), frame("parse", "codec.cc", 40, 30)});
+  ProfileBuilder to({{"wall", "nanoseconds"}}, {"wall", "nanoseconds"}, 1);
+  to.add_location(to.add_mapping(demo_mapping()), 0x409000, {frame("other", "o.cc", 1)});
+  LocationImporter importer(from, to);
+  std::vector<uint64_t> ids;
+  const uint64_t stack[] = {second, first, second};
+  importer.map(stack, ids);
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_EQ(ids[0], ids[2]) << "a location is copied once";
+  EXPECT_EQ(to.location_count(), 3u);
+  EXPECT_EQ(to.function_count(), 4u);
+  int64_t value[] = {5};
+  to.add_sample(ids, {}, value);
+  auto profile = decode(to);
+  ASSERT_EQ(profile.mapping_size(), 1) << "the same mapping is not added twice";
+  const auto& copied = profile.location(static_cast<int>(ids[0] - 1));
+  EXPECT_EQ(copied.address(), 0x402000u);
+  EXPECT_EQ(copied.mapping_id(), 1u);
+  ASSERT_EQ(copied.line_size(), 2);
+  EXPECT_EQ(str(profile, profile.function(static_cast<int>(copied.line(0).function_id() - 1)).name()),
+            "decode");
+  EXPECT_EQ(copied.line(1).line(), 40);
+  EXPECT_EQ(to.import_location(from, 99), 0u);
+  EXPECT_FALSE(to.write_gzipped("/dev/null")) << "an out-of-range id is a caller error it reports";
+}
+
 TEST(ProfileBuilder, InlinedFramesKeepInnermostFirst) {
   auto builder = cpu_builder();
   uint64_t m = builder.add_mapping(demo_mapping());
