@@ -38,9 +38,9 @@ std::string series_name(const push::LabelList& labels) {
 }
 
 // What a series' samples are: perf samples, or for off-CPU the pieces of the
-// off-CPU intervals (split at span boundaries).
+// off-CPU intervals (split at span and window boundaries).
 const char* sample_noun(push::ProfileKind kind) {
-  return kind == push::ProfileKind::kOffCpu ? "off-CPU intervals" : "samples";
+  return kind == push::ProfileKind::kOffCpu ? "off-CPU interval pieces" : "samples";
 }
 
 void print_shape(const push::ShapeReport& report, const char* who, bool quiet, bool print_join) {

@@ -163,9 +163,10 @@ void print_off_cpu(const join::JoinReport& report, bool quiet, std::FILE* out) {
                                ? duration(t.unaccounted_ns) + " unaccounted"
                                : "0 unaccounted (the sampled CPU is " +
                                      duration(-t.unaccounted_ns) + " over)";
-        fmt::print(out, "    {} ({}): {} = {} CPU + {} off-CPU + {}\n", entry.name,
-                   grouped(t.spans), duration(t.duration_ns), duration(t.cpu_ns), duration(off_ns),
-                   rest);
+        std::string cpu = time.cpu_measured ? duration(t.cpu_ns) + " CPU"
+                                            : std::string("CPU not measured");
+        fmt::print(out, "    {} ({}): {} = {} + {} off-CPU + {}\n", entry.name, grouped(t.spans),
+                   duration(t.duration_ns), cpu, duration(off_ns), rest);
       }
       fmt::print(out, "  slowest spans:\n");
       shown = 0;

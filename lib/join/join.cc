@@ -49,9 +49,11 @@ void fill_services_by_pid(const spans::SpanSet& set,
   }
 }
 
-// A profile's time and duration: the main event's sample range.
-void set_profile_time(const JoinHandler& handler, profile::ProfileBuilder& builder) {
-  auto range = handler.time_range();
+// A profile's time and duration: the main event's sample range, or (for
+// the off-CPU and wall profiles) that of every sample and switch record.
+void set_profile_time(const JoinHandler& handler, profile::ProfileBuilder& builder,
+                      bool all_records = false) {
+  auto range = all_records ? handler.record_time_range() : handler.time_range();
   if (!range) return;
   builder.set_duration_nanos(static_cast<int64_t>(range->second - range->first));
   if (const auto& clock = handler.clock()) builder.set_time_nanos(clock->to_unix_ns(range->first));
@@ -159,12 +161,22 @@ Result<void> write_other_profiles(JoinHandler& handler, const JoinOptions& optio
 // The off-CPU and wall profiles, their sinks and their report.
 Result<void> finish_off_cpu(JoinHandler& handler, const JoinOptions& options, JoinReport& report) {
   OffCpuJoin* off_cpu = handler.off_cpu();
-  if (off_cpu == nullptr) return {};
+  if (off_cpu == nullptr) {
+    if (handler.plan() && handler.plan()->switch_records) {
+      report.warnings.push_back(Warning{
+          WarningKind::kOffCpu,
+          "the capture has switch records (--switch-events) but no sched:sched_switch event: no "
+          "off-CPU profile, since neither the blocking stacks nor the thread states are known "
+          "(record with spanprof run --off-cpu)",
+          ""});
+    }
+    return {};
+  }
   OffCpuReport out = off_cpu->report(options.hottest_count);
   profile::ProfileBuilder& off_cpu_builder = off_cpu->off_cpu_builder();
   profile::ProfileBuilder& wall_builder = off_cpu->wall_builder();
-  set_profile_time(handler, off_cpu_builder);
-  set_profile_time(handler, wall_builder);
+  set_profile_time(handler, off_cpu_builder, true);
+  set_profile_time(handler, wall_builder, true);
   if (options.off_cpu_sink != nullptr) options.off_cpu_sink->on_profile(off_cpu_builder);
   if (options.wall_sink != nullptr && off_cpu->has_wall()) {
     options.wall_sink->on_profile(wall_builder);
@@ -182,6 +194,15 @@ Result<void> finish_off_cpu(JoinHandler& handler, const JoinOptions& options, Jo
         return std::unexpected(written.error());
       }
     }
+  }
+  if (report.read.lost_events > 0) {
+    report.warnings.push_back(Warning{
+        WarningKind::kOffCpu,
+        fmt::format("perf lost {} records: the {} off-CPU intervals open at a loss notice were "
+                    "left out, but one that closed inside a gap before perf noticed it may "
+                    "include time on the CPU (record with a larger --mmap-pages)",
+                    report.read.lost_events, out.pairing.cut_lost),
+        ""});
   }
   if (!out.format_problem.empty()) {
     report.warnings.push_back(Warning{
@@ -259,15 +280,6 @@ Result<JoinReport> run_join(const JoinOptions& options) {
   if (read->damage) {
     report.warnings.push_back(Warning::from_error(WarningKind::kDamage, *read->damage));
   }
-  if (!info.clock_data && options.fallback_clock && handler.primary_attr().use_clockid() &&
-      static_cast<int32_t>(options.fallback_clock->clockid) == handler.primary_attr().clockid) {
-    report.warnings.push_back(Warning{
-        WarningKind::kClock,
-        "perf.data has no CLOCK_DATA (the capture was cut short?): sample times were put on the "
-        "wall clock with capture.json's clock reading instead",
-        ""});
-  }
-
   if (!handler.has_profile()) {
     std::string where = options.perf_data_path;
     if (read->damage) {
@@ -278,6 +290,15 @@ Result<JoinReport> run_join(const JoinOptions& options) {
     return make_error("the capture holds no samples", where,
                       "check that the workload ran long enough and that perf could sample it "
                       "(perf record prints the number of samples it wrote)");
+  }
+
+  if (!info.clock_data && options.fallback_clock && handler.primary_attr().use_clockid() &&
+      static_cast<int32_t>(options.fallback_clock->clockid) == handler.primary_attr().clockid) {
+    report.warnings.push_back(Warning{
+        WarningKind::kClock,
+        "perf.data has no CLOCK_DATA (the capture was cut short?): sample times were put on the "
+        "wall clock with capture.json's clock reading instead",
+        ""});
   }
 
   profile::ProfileBuilder& builder = handler.builder();

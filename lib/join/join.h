@@ -157,7 +157,9 @@ struct OffCpuReport {
   uint64_t samples_state_undecoded = 0;  // raw data not decodable: state unknown
   std::string format_problem;  // why sched_switch's format is unusable ("" when it is)
   uint64_t switch_records = 0;
-  uint64_t idle_switch_records = 0;  // of the idle task (pid 0): not a thread of the app
+  uint64_t idle_switch_records = 0;  // of the idle task (tid 0): not a thread of the app
+  uint64_t idle_samples = 0;         // sched_switch samples of the idle task: left out
+  uint64_t records_without_time = 0; // switch records and samples with no time: left out
   uint64_t pieces = 0;               // off-CPU samples after splitting at span boundaries
   std::array<int64_t, kThreadStates> off_cpu_ns{};  // complete intervals, by offcpu::ThreadState
   std::array<uint64_t, kThreadStates> intervals{};

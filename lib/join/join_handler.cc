@@ -24,6 +24,7 @@ bool JoinHandler::ensure_plan() {
   if (plan_) return true;
   if (plan_error_) return false;
   const perfdata::CaptureInfo& info = reader_.info();
+  if (info.attrs.empty()) return false;  // pipe mode: the attrs come first; wait for them
   auto plan = plan_events(info, options_.event_name);
   if (!plan) {
     plan_error_ = plan.error();
@@ -80,20 +81,23 @@ EventProfile& JoinHandler::profile_for(size_t attr_index) {
   return *slot;
 }
 
+// Forks and exits may come before any sample: the plan (and the off-CPU
+// join, which counts a forked thread's first switch-in as its start) is made
+// at the first record that needs it.
 void JoinHandler::on_fork(const perfdata::TaskEvent& fork) {
   processes_.on_fork(fork);
-  if (off_cpu_) off_cpu_->on_fork(fork);
+  if (ensure_plan() && off_cpu_) off_cpu_->on_fork(fork);
 }
 
 void JoinHandler::on_exit(const perfdata::TaskEvent& exit) {
   processes_.on_exit(exit);
-  if (off_cpu_) off_cpu_->on_exit(exit);
+  if (ensure_plan() && off_cpu_) off_cpu_->on_exit(exit);
 }
 
 void JoinHandler::on_switch(const perfdata::Switch& record) {
   if (!ensure_plan()) return;
   if (off_cpu_) off_cpu_->on_switch(record);
-  if (record.sample_id.has_time) last_record_time_ = std::max(last_record_time_, record.sample_id.time);
+  if (record.sample_id.has_time) note_record_time(record.sample_id.time);
 }
 
 void JoinHandler::on_lost(const perfdata::Lost& lost) {
@@ -106,7 +110,7 @@ void JoinHandler::on_lost_samples(const perfdata::Lost& lost) {
 
 void JoinHandler::on_sample(const perfdata::Sample& sample) {
   if (!ensure_plan()) return;
-  if (sample.has_time) last_record_time_ = std::max(last_record_time_, sample.time);
+  if (sample.has_time) note_record_time(sample.time);
   if (off_cpu_ && sample.attr_index == *plan_->off_cpu) {
     off_cpu_->on_sched_switch(sample);
     // Its samples are off-CPU stacks, not a profile of their own, unless
@@ -161,7 +165,7 @@ void JoinHandler::emit(EventProfile& profile, uint32_t pid, uint32_t tid, uint64
   std::optional<int64_t> unix_ns;
   if (clock_) unix_ns = clock_->to_unix_ns(time);
   if (off_cpu_ && wall_cpu_attr_ && profile.attr_index() == *wall_cpu_attr_) {
-    off_cpu_->add_cpu_sample(unix_ns, period, locations, labels_);
+    off_cpu_->add_cpu_sample(pid, tid, unix_ns, period, locations, labels_);
   }
   if (primary && options_.sample_sink != nullptr) {
     SampleEvent event;
@@ -196,6 +200,9 @@ Result<void> JoinHandler::take_spans() {
   } else {
     status = std::unexpected(loaded.error());
   }
+  // The off-CPU join labels from here on: the held samples below feed its
+  // span breakdown too.
+  if (off_cpu_) off_cpu_->start_labelling(attribution_.get(), clock_ ? &*clock_ : nullptr);
   // Samples are held only until here; memory for them is released.
   for (const HeldSample& held : held_) {
     std::span<const uint64_t> locations(held_locations_.data() + held.first_location,
@@ -204,7 +211,6 @@ Result<void> JoinHandler::take_spans() {
   }
   held_ = {};
   held_locations_ = {};
-  if (off_cpu_) off_cpu_->start_labelling(attribution_.get(), clock_ ? &*clock_ : nullptr);
   return status;
 }
 
@@ -237,6 +243,16 @@ std::vector<const EventProfile*> JoinHandler::other_profiles() const {
 EventProfile* JoinHandler::other_profile(size_t attr_index) {
   auto it = profiles_.find(attr_index);
   return it == profiles_.end() || it->second.get() == primary_ ? nullptr : it->second.get();
+}
+
+void JoinHandler::note_record_time(uint64_t time) {
+  first_record_time_ = std::min(first_record_time_, time);
+  last_record_time_ = std::max(last_record_time_, time);
+}
+
+std::optional<std::pair<uint64_t, uint64_t>> JoinHandler::record_time_range() const {
+  if (first_record_time_ > last_record_time_) return std::nullopt;
+  return std::make_pair(first_record_time_, last_record_time_);
 }
 
 std::optional<std::pair<uint64_t, uint64_t>> JoinHandler::time_range() const {

@@ -64,12 +64,16 @@ class JoinHandler : public perfdata::RecordHandler {
   // The other sampling events' profiles, in the capture's event order.
   std::vector<const EventProfile*> other_profiles() const;
   EventProfile* other_profile(size_t attr_index);
+  // Known once the first sample or switch record came.
+  const std::optional<EventPlan>& plan() const { return plan_; }
   // Null unless the capture has switch records and sched_switch samples.
   OffCpuJoin* off_cpu() { return off_cpu_.get(); }
   uint64_t threads() const { return threads_.size(); }
   // Processes with samples on a thread named "node" (Node's main thread).
   const std::set<uint32_t>& node_pids() const { return node_pids_; }
-  std::optional<std::pair<uint64_t, uint64_t>> time_range() const;
+  std::optional<std::pair<uint64_t, uint64_t>> time_range() const;  // the main event's samples
+  // Of every sample and switch record: the off-CPU and wall profiles' time.
+  std::optional<std::pair<uint64_t, uint64_t>> record_time_range() const;
   // Sample time -> Unix time, when the capture allows it (computed once, with
   // the profiled event).
   const std::optional<attribute::ClockAlignment>& clock() const { return clock_; }
@@ -139,6 +143,8 @@ class JoinHandler : public perfdata::RecordHandler {
   std::set<uint32_t> node_pids_;
   uint64_t first_time_ = UINT64_MAX;
   uint64_t last_time_ = 0;
+  void note_record_time(uint64_t time);
+  uint64_t first_record_time_ = UINT64_MAX;
   uint64_t last_record_time_ = 0;  // of any sample or switch record: the capture's end
 };
 

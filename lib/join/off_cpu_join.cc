@@ -50,6 +50,16 @@ OffCpuJoin::~OffCpuJoin() = default;
 
 void OffCpuJoin::on_sched_switch(const perfdata::Sample& sample) {
   ++sched_switch_samples_;
+  // The idle task (every CPU's swapper is tid 0) is no thread of the app; a
+  // record without a time cannot be placed in an interval.
+  if (sample.tid == 0) {
+    ++idle_samples_;
+    return;
+  }
+  if (!sample.has_time) {
+    ++records_without_time_;
+    return;
+  }
   stacks_->resolve(sample, ids_);
   for (const stacks::NewLocation& added : stacks_->new_locations()) {
     if (added.id >= location_names_.size()) location_names_.resize(added.id + 1);
@@ -81,6 +91,10 @@ void OffCpuJoin::on_switch(const perfdata::Switch& record) {
     ++idle_switch_records_;
     return;
   }
+  if (!id.has_time) {
+    ++records_without_time_;
+    return;
+  }
   if (span_time_) span_time_->observe_thread(id.pid, id.tid);
   observed_threads_.insert(attribute::thread_key(id.pid, id.tid));
   if (record.out) {
@@ -105,10 +119,14 @@ void OffCpuJoin::use_cpu_samples_of(const profile::ProfileBuilder& builder) {
   cpu_to_wall_ = std::make_unique<profile::LocationImporter>(builder, *wall_);
 }
 
-void OffCpuJoin::add_cpu_sample(std::optional<int64_t> unix_ns, int64_t period_ns,
-                                std::span<const uint64_t> locations,
+void OffCpuJoin::add_cpu_sample(uint32_t pid, uint32_t tid, std::optional<int64_t> unix_ns,
+                                int64_t period_ns, std::span<const uint64_t> locations,
                                 std::span<const profile::Label> labels) {
   if (cpu_to_wall_ == nullptr) return;
+  if (span_time_ && attribution_ != nullptr && unix_ns) {
+    span_time_->add_cpu(*attribution_, attribution_->match_at(pid, tid, *unix_ns), pid, tid,
+                        period_ns);
+  }
   cpu_to_wall_->map(locations, wall_ids_);
   labels_.assign(labels.begin(), labels.end());
   labels_.push_back(profile::Label{"thread_state", "running", 0, ""});
@@ -128,15 +146,14 @@ void OffCpuJoin::start_labelling(attribute::SpanAttribution* attribution,
   attribution_ = clock != nullptr ? attribution : nullptr;
   clock_ = clock;
   if (attribution_ != nullptr) {
-    bool cpu_is_time = wall_source_ != nullptr;
-    span_time_.emplace(cpu_is_time);
+    span_time_.emplace(/*cpu_measured=*/wall_source_ != nullptr);
     for (uint64_t key : observed_threads_) {
       span_time_->observe_thread(attribute::pid_of_key(key), attribute::tid_of_key(key));
     }
   }
-  std::vector<offcpu::OffCpuInterval> held = std::move(held_);
+  std::vector<HeldInterval> held = std::move(held_);
   held_ = {};
-  for (const offcpu::OffCpuInterval& interval : held) emit(interval);
+  for (const HeldInterval& entry : held) emit(entry.interval, entry.thread_name);
 }
 
 void OffCpuJoin::finish(uint64_t capture_end) { pairing_.finish(capture_end); }
@@ -147,13 +164,15 @@ void OffCpuJoin::on_interval(const offcpu::OffCpuInterval& interval) {
     return;
   }
   if (!labelling_) {
-    held_.push_back(interval);
+    // The thread's name now: it may be renamed (exec) or its tid reused
+    // before the held intervals go out.
+    held_.push_back({interval, std::string(processes_.thread_name(interval.tid))});
     return;
   }
-  emit(interval);
+  emit(interval, processes_.thread_name(interval.tid));
 }
 
-void OffCpuJoin::emit(const offcpu::OffCpuInterval& interval) {
+void OffCpuJoin::emit(const offcpu::OffCpuInterval& interval, std::string_view thread_name) {
   static const std::vector<uint64_t> kNoLocations;
   const std::vector<uint64_t>* stack = &kNoLocations;
   auto pending = pending_stacks_.end();
@@ -177,7 +196,7 @@ void OffCpuJoin::emit(const offcpu::OffCpuInterval& interval) {
   if (attribution_ == nullptr) {
     std::optional<int64_t> start;
     if (clock_ != nullptr) start = clock_->to_unix_ns(interval.start);
-    emit_piece(interval, start, total, true, nullptr);
+    emit_piece(interval, thread_name, start, total, true, nullptr);
   } else {
     // Split where the thread's span may change, so each piece is labelled
     // as a CPU sample at its start would be.
@@ -188,7 +207,7 @@ void OffCpuJoin::emit(const offcpu::OffCpuInterval& interval) {
       int64_t next = std::min(end, attribution_->next_change(interval.pid, interval.tid, t));
       if (next <= t) next = end;  // never loop on a change that does not move forward
       attribute::SpanMatch match = attribution_->match_at(interval.pid, interval.tid, t);
-      emit_piece(interval, t, next - t, first, &match);
+      emit_piece(interval, thread_name, t, next - t, first, &match);
       if (match.innermost != attribute::kNoSpan) {
         off_cpu_ns_in_spans_ += next - t;
         span_time_->add_off_cpu(*attribution_, match, interval.pid, interval.tid,
@@ -202,14 +221,14 @@ void OffCpuJoin::emit(const offcpu::OffCpuInterval& interval) {
   current_stack_ = nullptr;
 }
 
-void OffCpuJoin::emit_piece(const offcpu::OffCpuInterval& interval, std::optional<int64_t> start_ns,
-                            int64_t ns, bool first, const attribute::SpanMatch* match) {
+void OffCpuJoin::emit_piece(const offcpu::OffCpuInterval& interval, std::string_view thread_name,
+                            std::optional<int64_t> start_ns, int64_t ns, bool first,
+                            const attribute::SpanMatch* match) {
   ++pieces_;
   labels_.clear();
   labels_.push_back(profile::Label{"pid", "", interval.pid, ""});
   labels_.push_back(profile::Label{"tid", "", interval.tid, ""});
-  labels_.push_back(profile::Label{"thread_name", std::string(processes_.thread_name(interval.tid)),
-                                   0, ""});
+  labels_.push_back(profile::Label{"thread_name", std::string(thread_name), 0, ""});
   if (match != nullptr) attribution_->append_labels(*match, labels_);
   labels_.push_back(profile::Label{"thread_state", thread_state_label(interval.state), 0, ""});
   const std::vector<uint64_t>& stack = *current_stack_;
@@ -261,6 +280,8 @@ OffCpuReport OffCpuJoin::report(size_t hottest_count) const {
   out.format_problem = format_problem_;
   out.switch_records = switch_records_;
   out.idle_switch_records = idle_switch_records_;
+  out.idle_samples = idle_samples_;
+  out.records_without_time = records_without_time_;
   out.pieces = pieces_;
   out.off_cpu_ns = off_cpu_ns_;
   out.intervals = intervals_by_state_;

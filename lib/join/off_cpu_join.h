@@ -60,7 +60,7 @@ class OffCpuJoin {
   // samples carry (a cpu-clock event's), then each of its samples with its
   // labels. Without a cpu-clock event there is no wall profile.
   void use_cpu_samples_of(const profile::ProfileBuilder& builder);
-  void add_cpu_sample(std::optional<int64_t> unix_ns, int64_t period_ns,
+  void add_cpu_sample(uint32_t pid, uint32_t tid, std::optional<int64_t> unix_ns, int64_t period_ns,
                       std::span<const uint64_t> locations, std::span<const profile::Label> labels);
 
   // From now on intervals are labelled (attribution null: no spans; clock
@@ -78,11 +78,12 @@ class OffCpuJoin {
 
  private:
   void on_interval(const offcpu::OffCpuInterval& interval);
-  void emit(const offcpu::OffCpuInterval& interval);
+  void emit(const offcpu::OffCpuInterval& interval, std::string_view thread_name);
   // One piece of an interval: start_ns its Unix start when known, first when
   // it holds the switch-out (its switch count).
-  void emit_piece(const offcpu::OffCpuInterval& interval, std::optional<int64_t> start_ns,
-                  int64_t ns, bool first, const attribute::SpanMatch* match);
+  void emit_piece(const offcpu::OffCpuInterval& interval, std::string_view thread_name,
+                  std::optional<int64_t> start_ns, int64_t ns, bool first,
+                  const attribute::SpanMatch* match);
   uint32_t stack_id(std::span<const uint64_t> locations);
   std::string describe_stack(uint32_t id) const;
 
@@ -112,7 +113,11 @@ class OffCpuJoin {
   };
   std::vector<LocationNames> location_names_;  // by off-CPU location id
   // Intervals completed before labelling started, in completion order.
-  std::vector<offcpu::OffCpuInterval> held_;
+  struct HeldInterval {
+    offcpu::OffCpuInterval interval;
+    std::string thread_name;
+  };
+  std::vector<HeldInterval> held_;
   bool labelling_ = false;
   attribute::SpanAttribution* attribution_ = nullptr;
   const attribute::ClockAlignment* clock_ = nullptr;
@@ -129,6 +134,8 @@ class OffCpuJoin {
   uint64_t samples_state_undecoded_ = 0;
   uint64_t switch_records_ = 0;
   uint64_t idle_switch_records_ = 0;
+  uint64_t idle_samples_ = 0;
+  uint64_t records_without_time_ = 0;
   uint64_t pieces_ = 0;
   std::array<int64_t, kThreadStates> off_cpu_ns_{};
   std::array<uint64_t, kThreadStates> intervals_by_state_{};

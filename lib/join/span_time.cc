@@ -17,10 +17,11 @@ std::string duration_text(int64_t ns) {
   return fmt::format("{:.1f} ms", static_cast<double>(ns) / 1e6);
 }
 
-std::string breakdown_line(const SlowSpan& span) {
+std::string breakdown_line(const SlowSpan& span, bool cpu_measured) {
   const SpanTimeTotals& t = span.totals;
   std::vector<std::string> parts;
-  parts.push_back(duration_text(t.cpu_ns) + " CPU");
+  parts.push_back(cpu_measured ? duration_text(t.cpu_ns) + " CPU"
+                               : std::string("CPU not measured (no cpu-clock event)"));
   auto in_stack = [&](offcpu::ThreadState state) {
     const std::string& stack = span.top_stack[state_index(state)];
     return stack.empty() ? std::string() : " in " + stack;
@@ -65,27 +66,38 @@ bool SpanTime::is_observed(const spans::SpanSet& set, uint32_t span) const {
   return thread && observed_.contains(thread->key);
 }
 
+template <class Fn>
+void SpanTime::for_spans_on_thread(const attribute::SpanAttribution& attribution,
+                                   const attribute::SpanMatch& match, uint32_t pid, uint32_t tid,
+                                   Fn fn) {
+  for (uint32_t span = match.innermost;
+       span != attribute::kNoSpan && attribution.on_thread(span, pid, tid);
+       span = attribution.tree().parent(span)) {
+    fn(span);
+  }
+}
+
+void SpanTime::add_cpu(const attribute::SpanAttribution& attribution,
+                       const attribute::SpanMatch& match, uint32_t pid, uint32_t tid, int64_t ns) {
+  for_spans_on_thread(attribution, match, pid, tid,
+                      [&](uint32_t span) { per_span_[span].cpu_ns += ns; });
+}
+
 void SpanTime::add_off_cpu(const attribute::SpanAttribution& attribution,
                            const attribute::SpanMatch& match, uint32_t pid, uint32_t tid,
                            offcpu::ThreadState state, int64_t ns, uint32_t stack) {
-  if (match.innermost == attribute::kNoSpan || ns <= 0) return;
-  const spans::SpanSet& set = attribution.spans();
-  const uint64_t key = attribute::thread_key(pid, tid);
-  const uint64_t key_without_pid = attribute::thread_key(0, tid);
+  if (ns <= 0) return;
   size_t index = state_index(state);
-  // The span and those containing it on this same thread: the time is theirs.
-  for (uint32_t span = match.innermost; span != attribute::kNoSpan;
-       span = attribution.tree().parent(span)) {
-    auto thread = attribute::thread_of_span(set, set.spans[span]);
-    if (!thread || (thread->key != key && thread->key != key_without_pid)) continue;
+  for_spans_on_thread(attribution, match, pid, tid, [&](uint32_t span) {
     per_span_[span].off_cpu_ns[index] += ns;
     stack_ns_[index][(static_cast<uint64_t>(span) << 32) | stack] += ns;
-  }
+  });
 }
 
 SpanTimeReport SpanTime::summarize(const attribute::SpanAttribution& attribution,
                                    const std::function<std::string(uint32_t)>& stack_names) const {
   SpanTimeReport report;
+  report.cpu_measured = cpu_measured_;
   const spans::SpanSet& set = attribution.spans();
   std::map<uint32_t, SpanTimeTotals> by_name;
   std::vector<std::pair<int64_t, uint32_t>> durations;  // (duration, span)
@@ -94,8 +106,10 @@ SpanTimeReport SpanTime::summarize(const attribute::SpanAttribution& attribution
     const spans::Span& s = set.spans[span];
     t.spans = 1;
     t.duration_ns = std::max<int64_t>(0, s.end_unix_ns - s.start_unix_ns);
-    t.cpu_ns = cpu_is_time_ ? attribution.cpu_on_thread(span) : 0;
-    if (auto it = per_span_.find(span); it != per_span_.end()) t.off_cpu_ns = it->second.off_cpu_ns;
+    if (auto it = per_span_.find(span); it != per_span_.end()) {
+      t.cpu_ns = it->second.cpu_ns;
+      t.off_cpu_ns = it->second.off_cpu_ns;
+    }
     int64_t off = 0;
     for (int64_t ns : t.off_cpu_ns) off += ns;
     t.unaccounted_ns = t.duration_ns - t.cpu_ns - off;
@@ -151,7 +165,7 @@ SpanTimeReport SpanTime::summarize(const attribute::SpanAttribution& attribution
       }
       if (best_stack != offcpu::kNoStack) slow.top_stack[state] = stack_names(best_stack);
     }
-    slow.line = breakdown_line(slow);
+    slow.line = breakdown_line(slow, cpu_measured_);
     report.slowest.push_back(std::move(slow));
   }
   return report;

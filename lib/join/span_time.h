@@ -9,8 +9,11 @@
 //
 // A span counts only where its own thread's time is known: its thread had
 // switch records in the capture. CPU is the sampled cpu-clock time (so it
-// carries the sampling error of one period per sample); off-CPU is exact to
-// the switch records' timestamps.
+// carries the sampling error of one period per sample), whichever event is
+// the main profile's; without a cpu-clock event it is not measured (never a
+// 0). Off-CPU is exact to the switch records' timestamps. Both go to the
+// matched span and up its parents while they are on the same thread
+// (SpanAttribution::on_thread), by one walk.
 #pragma once
 
 #include <array>
@@ -34,10 +37,11 @@ const char* thread_state_label(offcpu::ThreadState state);
 struct SpanTimeTotals {
   uint64_t spans = 0;
   int64_t duration_ns = 0;
-  int64_t cpu_ns = 0;
+  int64_t cpu_ns = 0;  // 0 when SpanTimeReport::cpu_measured is false
   std::array<int64_t, kThreadStates> off_cpu_ns{};  // by offcpu::ThreadState
   // duration - cpu - off-CPU: time the capture holds no record of (cut
-  // intervals, sampling error, time before the thread's first switch record).
+  // intervals, sampling error, time before the thread's first switch record);
+  // without measured CPU, that CPU too.
   int64_t unaccounted_ns = 0;
 };
 
@@ -58,6 +62,7 @@ struct SlowSpan {
 };
 
 struct SpanTimeReport {
+  bool cpu_measured = true;  // the capture has a cpu-clock event
   std::vector<SpanTimeByName> by_name;  // by duration, longest first
   std::vector<SlowSpan> slowest;        // up to 10, longest first
   uint64_t spans_on_unobserved_threads = 0;  // left out: no switch records on their thread
@@ -65,9 +70,8 @@ struct SpanTimeReport {
 
 class SpanTime {
  public:
-  // cpu_is_time: the CPU weights are cpu-clock nanoseconds (else CPU is
-  // reported as 0: another event's counts are no time).
-  explicit SpanTime(bool cpu_is_time) : cpu_is_time_(cpu_is_time) {}
+  // cpu_measured: add_cpu will get the cpu-clock samples.
+  explicit SpanTime(bool cpu_measured) : cpu_measured_(cpu_measured) {}
 
   // A thread with switch records: its spans' time is known.
   void observe_thread(uint32_t pid, uint32_t tid);
@@ -77,17 +81,26 @@ class SpanTime {
                    uint32_t pid, uint32_t tid, offcpu::ThreadState state, int64_t ns,
                    uint32_t stack);
 
+  // A cpu-clock sample of ns on (pid, tid), inside match's span.
+  void add_cpu(const attribute::SpanAttribution& attribution, const attribute::SpanMatch& match,
+               uint32_t pid, uint32_t tid, int64_t ns);
+
   // stack_names(stack id) gives its description ("f <- g <- h").
   SpanTimeReport summarize(const attribute::SpanAttribution& attribution,
                            const std::function<std::string(uint32_t)>& stack_names) const;
 
  private:
   struct PerSpan {
+    int64_t cpu_ns = 0;
     std::array<int64_t, kThreadStates> off_cpu_ns{};
   };
+  // fn(span) for the match's span and its parents while on (pid, tid).
+  template <class Fn>
+  void for_spans_on_thread(const attribute::SpanAttribution& attribution,
+                           const attribute::SpanMatch& match, uint32_t pid, uint32_t tid, Fn fn);
   bool is_observed(const spans::SpanSet& set, uint32_t span) const;
 
-  bool cpu_is_time_;
+  bool cpu_measured_;
   std::set<uint64_t> observed_;  // thread keys (pid, tid)
   std::map<uint32_t, PerSpan> per_span_;
   // (span << 32 | stack) -> ns, per state

@@ -91,10 +91,14 @@ void write_state_ns(JsonWriter& json, std::string_view key,
   json.end_object();
 }
 
-void write_span_totals(JsonWriter& json, const SpanTimeTotals& totals) {
+void write_span_totals(JsonWriter& json, const SpanTimeTotals& totals, bool cpu_measured) {
   json.field("spans", totals.spans);
   json.field("duration_ns", totals.duration_ns);
-  json.field("cpu_ns", totals.cpu_ns);
+  if (cpu_measured) {
+    json.field("cpu_ns", totals.cpu_ns);
+  } else {
+    json.null_field("cpu_ns");  // no cpu-clock event: not measured, not 0
+  }
   write_state_ns(json, "off_cpu_ns", totals.off_cpu_ns);
   json.field("unaccounted_ns", totals.unaccounted_ns);
 }
@@ -152,7 +156,7 @@ void write_off_cpu(JsonWriter& json, const JoinReport& report) {
     for (const SpanTimeByName& entry : time.by_name) {
       json.begin_object();
       json.field("name", entry.name);
-      write_span_totals(json, entry.totals);
+      write_span_totals(json, entry.totals, time.cpu_measured);
       json.end_object();
     }
     json.end_array();
@@ -162,7 +166,7 @@ void write_off_cpu(JsonWriter& json, const JoinReport& report) {
       json.field("name", slow.name);
       json.field("span_id", slow.span_id);
       json.field("trace_id", slow.trace_id);
-      write_span_totals(json, slow.totals);
+      write_span_totals(json, slow.totals, time.cpu_measured);
       json.begin_object("top_stack");
       for (size_t i = 0; i < kThreadStates; ++i) {
         json.field(thread_state_label(static_cast<offcpu::ThreadState>(i)), slow.top_stack[i]);

@@ -11,9 +11,15 @@ ProfileCutter::ProfileCutter(const pprof::Profile& full,
                              const std::vector<std::string>& label_strings,
                              std::optional<PeriodType> period_type)
     : full_(full), label_strings_(label_strings), period_type_(std::move(period_type)) {
-  for (const auto& type : full.sample_type()) {
-    int64_t unit = type.unit();
-    value_is_count_.push_back(unit > 0 && unit < full.string_table_size() &&
+  // The join's profiles put their count column first (samples/count,
+  // switches/count) before a weight (cpu/nanoseconds, events/count,
+  // off_cpu/nanoseconds); a single column (wall/nanoseconds) is a weight.
+  // So the unit alone does not tell: events/count is a weight.
+  const int types = full.sample_type_size();
+  for (int i = 0; i < types; ++i) {
+    int64_t unit = full.sample_type(i).unit();
+    value_is_count_.push_back(i == 0 && types > 1 && unit > 0 &&
+                              unit < full.string_table_size() &&
                               full.string_table(static_cast<int>(unit)) == "count");
   }
   for (int i = 0; i < full.location_size(); ++i) location_index_[full.location(i).id()] = i;

@@ -148,7 +148,24 @@ void ProfileWindows::on_sample(const join::SampleEvent& sample) {
   if (inserted) keys_.push_back(&it->first);
 
   Group& group = groups_[group_of(service, service_namespace, pid)];
-  group.events.push_back(Event{time, sample.period, it->second, sample.count});
+  // Off-CPU and wall samples weigh a duration (a 60 s sleep): it goes to
+  // every window it covers, each getting its share; its count stays with the
+  // first part. CPU samples are instants.
+  if (options_.kind == ProfileKind::kCpu || sample.period <= 0) {
+    group.events.push_back(Event{time, sample.period, it->second, sample.count});
+    return;
+  }
+  const int64_t window = options_.window_ns;
+  int64_t start = time, left = sample.period;
+  uint32_t count = sample.count;
+  while (left > 0) {
+    int64_t index = start / window - (start % window < 0 ? 1 : 0);  // floor
+    int64_t part = std::min(left, (index + 1) * window - start);
+    group.events.push_back(Event{start, part, it->second, count});
+    count = 0;
+    left -= part;
+    start += part;
+  }
 }
 
 void ProfileWindows::on_profile(const profile::ProfileBuilder& builder) {

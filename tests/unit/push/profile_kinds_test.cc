@@ -162,6 +162,27 @@ TEST(ProfileKindsTest, OffCpuKeepsItsSampleTypesAndThreadStateAndHasNoPeriodType
   EXPECT_EQ(windows.labelled_span_ids(), (std::set<std::string>{"00000000000000a1"}));
 }
 
+// A 25 s sleep that starts 5 s before a window's end: 5 s, 10 s and 10 s go
+// to the three windows it covers (not 25 s to the first), its switch to the
+// first only.
+TEST(ProfileKindsTest, AnOffCpuPieceLongerThanItsWindowIsSharedByTheWindowsItCovers) {
+  ProfileWindows windows(options_for(ProfileKind::kOffCpu));
+  KindFeeder feeder = KindFeeder::off_cpu();
+  feeder.add(windows, kBase + 5 * kSecond, 25 * kSecond, "00000000000000a1", "sleeping");
+  feeder.finish(windows);
+  std::vector<WindowedProfile> profiles = build_only_series(windows);
+  ASSERT_EQ(profiles.size(), 3u);
+  const int64_t expected_ns[] = {5 * kSecond, 10 * kSecond, 10 * kSecond};
+  const int64_t expected_switches[] = {1, 0, 0};
+  for (size_t i = 0; i < 3; ++i) {
+    pprof::Profile profile = decode_pprof(profiles[i].pprof);
+    ASSERT_EQ(profile.sample_size(), 1) << i;
+    EXPECT_EQ(profile.sample(0).value(1), expected_ns[i]) << i;
+    EXPECT_EQ(profile.sample(0).value(0), expected_switches[i]) << i;
+  }
+  EXPECT_EQ(profiles[1].start_ns, kBase + 10 * kSecond);
+}
+
 TEST(ProfileKindsTest, WallHasOneValueAndTheWallPeriodType) {
   ProfileWindows windows(options_for(ProfileKind::kWall));
   KindFeeder feeder = KindFeeder::wall();

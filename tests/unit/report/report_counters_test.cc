@@ -127,6 +127,8 @@ const std::vector<Expected> kExpected = {
     {CounterSection::kOffCpu, "cut_thread_exit", 714},
     {CounterSection::kOffCpu, "cut_lost", 715},
     {CounterSection::kOffCpu, "cut_lost_ns", 716},
+    {CounterSection::kOffCpu, "idle_samples", 717},
+    {CounterSection::kOffCpu, "records_without_time", 718},
 };
 
 JoinReport numbered_report() {
@@ -235,6 +237,8 @@ JoinReport numbered_report() {
   off.pairing.cut_thread_exit = 714;
   off.pairing.cut_lost = 715;
   off.pairing.cut_lost_ns = 716;
+  off.idle_samples = 717;
+  off.records_without_time = 718;
   return report;
 }
 
@@ -373,6 +377,7 @@ TEST(ReportCounters, QuietPrintsAllButTheseCounters) {
       {CounterSection::kOffCpu, "thread_starts"},
       {CounterSection::kOffCpu, "cut_thread_exit"},
       {CounterSection::kOffCpu, "cut_lost_ns"},
+      {CounterSection::kOffCpu, "idle_samples"},
   };
   // without_samples and without_samples_shorter_than_period are printed in a
   // sentence of their own (checked below), not as table lines.
