@@ -280,7 +280,12 @@ Result<JoinReport> run_join(const JoinOptions& options) {
   if (read->damage) {
     report.warnings.push_back(Warning::from_error(WarningKind::kDamage, *read->damage));
   }
-  if (!handler.has_profile()) {
+  // A plan is made at the first fork or exit too: a capture is empty when
+  // no event has a sample (sched_switch samples included).
+  bool has_samples = handler.has_profile() &&
+                     (handler.samples() > 0 || handler.samples_other_events() > 0 ||
+                      (handler.off_cpu() != nullptr && handler.off_cpu()->sched_switch_samples() > 0));
+  if (!has_samples) {
     std::string where = options.perf_data_path;
     if (read->damage) {
       return make_error("no samples could be decoded before the damage: " +

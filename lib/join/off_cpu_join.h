@@ -71,6 +71,7 @@ class OffCpuJoin {
   void finish(uint64_t capture_end);
 
   bool has_wall() const { return wall_source_ != nullptr; }
+  uint64_t sched_switch_samples() const { return sched_switch_samples_; }
   profile::ProfileBuilder& off_cpu_builder() { return *off_cpu_; }
   profile::ProfileBuilder& wall_builder() { return *wall_; }
   // Fills everything but the output paths.
