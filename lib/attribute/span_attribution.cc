@@ -46,14 +46,14 @@ bool SpanAttribution::match_by_activation(uint32_t pid, uint32_t tid, int64_t un
   return true;
 }
 
-void SpanAttribution::label(uint32_t pid, uint32_t tid, int64_t unix_ns, int64_t weight,
+uint32_t SpanAttribution::label(uint32_t pid, uint32_t tid, int64_t unix_ns, int64_t weight,
                             std::vector<profile::Label>& labels) {
   ++samples_;
   weight_ += weight;
   sampled_.add(pid, tid, unix_ns);
   SpanMatch match;
   if (!match_by_activation(pid, tid, unix_ns, match)) match = index_.lookup(pid, tid, unix_ns, weight);
-  if (match.innermost == kNoSpan) return;
+  if (match.innermost == kNoSpan) return kNoSpan;
   ++samples_in_spans_;
   weight_in_spans_ += weight;
   self_weight_[match.innermost] += weight;
@@ -76,6 +76,7 @@ void SpanAttribution::label(uint32_t pid, uint32_t tid, int64_t unix_ns, int64_t
     thread_weight_[span] += weight;
   }
   append_labels(match, labels);
+  return match.innermost;
 }
 
 SpanMatch SpanAttribution::match_at(uint32_t pid, uint32_t tid, int64_t unix_ns) {

@@ -75,8 +75,9 @@ class SpanAttribution {
   // (the costly part, O(spans log spans)).
   SpanAttribution(spans::SpanSet spans, SpanScope scope);
 
-  // Appends the span labels of a sample at unix_ns (none outside any span).
-  void label(uint32_t pid, uint32_t tid, int64_t unix_ns, int64_t weight,
+  // Appends the span labels of a sample at unix_ns (none outside any span);
+  // returns the innermost span it fell in (kNoSpan for none).
+  uint32_t label(uint32_t pid, uint32_t tid, int64_t unix_ns, int64_t weight,
              std::vector<profile::Label>& labels);
 
   // Off-CPU intervals (issue #13) are joined piece by piece with these three:

@@ -177,8 +177,12 @@ Result<void> finish_off_cpu(JoinHandler& handler, const JoinOptions& options, Jo
   profile::ProfileBuilder& wall_builder = off_cpu->wall_builder();
   set_profile_time(handler, off_cpu_builder, true);
   set_profile_time(handler, wall_builder, true);
-  if (options.off_cpu_sink != nullptr) options.off_cpu_sink->on_profile(off_cpu_builder);
+  if (options.off_cpu_sink != nullptr) {
+    if (handler.attribution() != nullptr) options.off_cpu_sink->on_spans(*handler.attribution());
+    options.off_cpu_sink->on_profile(off_cpu_builder);
+  }
   if (options.wall_sink != nullptr && off_cpu->has_wall()) {
+    if (handler.attribution() != nullptr) options.wall_sink->on_spans(*handler.attribution());
     options.wall_sink->on_profile(wall_builder);
   }
   if (options.write_profile) {
@@ -354,7 +358,10 @@ Result<JoinReport> run_join(const JoinOptions& options) {
         ""});
   }
 
-  if (options.sample_sink != nullptr) options.sample_sink->on_profile(builder);
+  if (options.sample_sink != nullptr) {
+    if (handler.attribution() != nullptr) options.sample_sink->on_spans(*handler.attribution());
+    options.sample_sink->on_profile(builder);
+  }
   if (options.write_profile) {
     if (auto written = builder.write_gzipped(options.output_path); !written) {
       return std::unexpected(written.error());

@@ -46,12 +46,20 @@ struct SampleEvent {
   // What the profile's */count columns add: 1 per perf sample; an off-CPU
   // interval split at span boundaries counts its switch on its first piece only.
   uint32_t count = 1;
+  uint32_t pid = 0;
+  uint32_t tid = 0;
+  // The innermost span the sample fell in (an index of the joined SpanSet,
+  // as on_spans gives it); attribute::kNoSpan outside spans or without any.
+  uint32_t span = attribute::kNoSpan;
 };
 
 class SampleSink {
  public:
   virtual ~SampleSink() = default;
   virtual void on_sample(const SampleEvent& sample) = 0;
+  // After the last sample, before on_profile, when spans were joined: the
+  // spans SampleEvent::span indexes, with their tree.
+  virtual void on_spans(const attribute::SpanAttribution& /*attribution*/) {}
   // After the last sample, before the profile is written: the builder holds
   // the locations, functions and mappings the samples' ids refer to.
   virtual void on_profile(const profile::ProfileBuilder& builder) = 0;

@@ -151,11 +151,12 @@ void JoinHandler::emit(EventProfile& profile, uint32_t pid, uint32_t tid, uint64
   labels_[1].num = tid;
   labels_[2].str = thread_name;
   const bool primary = &profile == primary_;
+  uint32_t span = attribute::kNoSpan;
   if (attribution_ && clock_) {
     int64_t unix_ns = clock_->to_unix_ns(time);
     if (primary) {
       // The main event's samples feed the span CPU counters.
-      attribution_->label(pid, tid, unix_ns, period, labels_);
+      span = attribution_->label(pid, tid, unix_ns, period, labels_);
     } else {
       attribution_->append_labels(attribution_->match_at(pid, tid, unix_ns), labels_);
     }
@@ -173,6 +174,9 @@ void JoinHandler::emit(EventProfile& profile, uint32_t pid, uint32_t tid, uint64
     event.period = period;
     event.location_ids = locations;
     event.labels = labels_;
+    event.pid = pid;
+    event.tid = tid;
+    event.span = span;
     options_.sample_sink->on_sample(event);
   }
 }

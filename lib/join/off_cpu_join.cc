@@ -136,6 +136,8 @@ void OffCpuJoin::add_cpu_sample(uint32_t pid, uint32_t tid, std::optional<int64_
   ++wall_cpu_samples_;
   if (wall_sink_ != nullptr) {
     SampleEvent event{unix_ns, period_ns, wall_ids_, labels_};
+    event.pid = pid;
+    event.tid = tid;
     wall_sink_->on_sample(event);
   }
 }
@@ -236,10 +238,15 @@ void OffCpuJoin::emit_piece(const offcpu::OffCpuInterval& interval, std::string_
   off_cpu_->add_sample(stack, labels_, values);
   off_cpu_to_wall_->map(stack, wall_ids_);
   wall_->add_sample(wall_ids_, labels_, std::span<const int64_t>(values + 1, 1));
+  const uint32_t span = match != nullptr ? match->innermost : attribute::kNoSpan;
   if (off_cpu_sink_ != nullptr) {
-    off_cpu_sink_->on_sample(SampleEvent{start_ns, ns, stack, labels_, first ? 1u : 0u});
+    off_cpu_sink_->on_sample(
+        SampleEvent{start_ns, ns, stack, labels_, first ? 1u : 0u, interval.pid, interval.tid, span});
   }
-  if (wall_sink_ != nullptr) wall_sink_->on_sample(SampleEvent{start_ns, ns, wall_ids_, labels_});
+  if (wall_sink_ != nullptr) {
+    wall_sink_->on_sample(
+        SampleEvent{start_ns, ns, wall_ids_, labels_, 1u, interval.pid, interval.tid, span});
+  }
 }
 
 uint32_t OffCpuJoin::stack_id(std::span<const uint64_t> locations) {

@@ -219,6 +219,22 @@ uint64_t ProfileBuilder::import_location(const ProfileBuilder& from, uint64_t lo
   return it->second;
 }
 
+LocationInfo ProfileBuilder::location(uint64_t location_id) const {
+  const Impl& s = *impl_;
+  LocationInfo out;
+  if (location_id == 0 || location_id > s.locations.size()) return out;
+  const LocationRecord& record = s.locations[location_id - 1];
+  auto text = [&](int64_t id) -> std::string_view { return s.strings[static_cast<size_t>(id)]; };
+  out.address = record.key.address;
+  if (record.key.mapping_id != 0) out.mapping = text(s.mappings[record.key.mapping_id - 1].filename);
+  out.lines.reserve(record.lines.size());
+  for (const LineRecord& line : record.lines) {
+    const FunctionKey& f = s.functions[line.function_id - 1];
+    out.lines.push_back({text(f.name), text(f.filename), line.line});
+  }
+  return out;
+}
+
 void LocationImporter::map(std::span<const uint64_t> ids, std::vector<uint64_t>& out) {
   out.clear();
   for (uint64_t id : ids) {

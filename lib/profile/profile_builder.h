@@ -37,6 +37,19 @@ struct MappingInfo {
 
 class ProfileBuilder;
 
+// What a location holds, as add_location got it: views into the builder's
+// strings, valid while it lives.
+struct LocationLine {
+  std::string_view function;
+  std::string_view file;
+  int64_t line = 0;
+};
+struct LocationInfo {
+  std::string_view mapping;  // the mapping's file name ("" without a mapping)
+  uint64_t address = 0;
+  std::vector<LocationLine> lines;  // innermost first; empty when unsymbolized
+};
+
 // Locations of one builder re-numbered into another, each copied once.
 class LocationImporter {
  public:
@@ -92,6 +105,8 @@ class ProfileBuilder {
   // Walks every sample: call once, after the last add_sample.
   uint64_t stack_count() const;
   uint64_t location_count() const;
+  // Location location_id (1..location_count()); empty when out of range.
+  LocationInfo location(uint64_t location_id) const;
   uint64_t function_count() const;
 
   // Checks internal consistency (ids in range, value counts), then serializes,
