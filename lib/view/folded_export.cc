@@ -26,6 +26,16 @@ struct Measure {
   std::string words;
 };
 
+// perf's name without its modifiers ("cpu-clock:ppp" -> "cpu-clock"); a
+// tracepoint keeps its subsystem ("sched:sched_switch").
+std::string event_name(const std::string& name) {
+  size_t colon = name.rfind(':');
+  if (colon == std::string::npos) return name;
+  std::string_view tail = std::string_view(name).substr(colon + 1);
+  bool modifiers = !tail.empty() && tail.find_first_not_of("ukhIGHpPSDWe") == std::string_view::npos;
+  return modifiers ? name.substr(0, colon) : name;
+}
+
 Measure measure_of(const ViewModel& model, SampleKind kind) {
   if (kind != SampleKind::kEvent) {
     std::string state = sample_kind_name(kind);
@@ -33,9 +43,10 @@ Measure measure_of(const ViewModel& model, SampleKind kind) {
     return {"off-cpu-" + state + "-ns",
             fmt::format("nanoseconds off CPU in thread state {}", sample_kind_name(kind))};
   }
-  std::string event = model.event.name.empty() ? std::string("event") : file_safe_name(model.event.name);
-  if (model.event_is_time) return {event + "-ns", fmt::format("nanoseconds of {} time", event)};
-  return {event + "-count", fmt::format("{} events counted", event)};
+  std::string event = model.event.name.empty() ? std::string("event") : event_name(model.event.name);
+  std::string token = file_safe_name(event);
+  if (model.event_is_time) return {token + "-ns", fmt::format("nanoseconds of {} time", event)};
+  return {token + "-count", fmt::format("{} events counted", event)};
 }
 
 }  // namespace

@@ -82,6 +82,19 @@ TEST(FoldedExport, SafeNames) {
   EXPECT_EQ(folded_frame(""), "[unknown]");
 }
 
+TEST(FoldedExport, FileNamesCarryTheEventWithoutModifiersAndItsUnit) {
+  ViewModel model = test::model_without_spans();
+  model.event.name = "cpu-clock:ppp";
+  EXPECT_EQ(folded_stacks(model, {}).files[0].name, "all.cpu-clock-ns.folded");
+  model.event = {"sched:sched_switch", "events/count", 1};
+  model.event_is_time = false;
+  EXPECT_EQ(folded_stacks(model, {}).files[0].name, "all.sched_sched_switch-count.folded");
+  model.event.name = "cycles:u";
+  FoldedStacks cycles = folded_stacks(model, {});
+  EXPECT_EQ(cycles.files[0].name, "all.cycles-count.folded");
+  EXPECT_NE(cycles.files.back().text.find("(cycles events counted)"), std::string::npos);
+}
+
 TEST(FoldedExport, EdgeCases) {
   FoldedStacks no_spans = folded_stacks(test::model_without_spans(), {});
   std::map<std::string, std::string> files = files_of(no_spans);
