@@ -26,14 +26,32 @@ struct Measure {
   std::string words;
 };
 
-// perf's name without its modifiers ("cpu-clock:ppp" -> "cpu-clock"); a
-// tracepoint keeps its subsystem ("sched:sched_switch").
-std::string event_name(const std::string& name) {
+// perf's name without what only says how it was sampled: modifiers
+// ("cpu-clock:ppp" -> "cpu-clock") and sampling terms ("cpu-clock/freq=999/"
+// -> "cpu-clock"); a tracepoint keeps its subsystem ("sched:sched_switch"),
+// a PMU event its other terms ("cpu/event=0x3c/").
+std::string event_name(std::string name) {
   size_t colon = name.rfind(':');
-  if (colon == std::string::npos) return name;
-  std::string_view tail = std::string_view(name).substr(colon + 1);
-  bool modifiers = !tail.empty() && tail.find_first_not_of("ukhIGHpPSDWe") == std::string_view::npos;
-  return modifiers ? name.substr(0, colon) : name;
+  if (colon != std::string::npos && name.find('/', colon) == std::string::npos) {
+    std::string_view tail = std::string_view(name).substr(colon + 1);
+    if (!tail.empty() && tail.find_first_not_of("ukhIGHpPSDWe") == std::string_view::npos) name.resize(colon);
+  }
+  size_t slash = name.find('/');
+  if (slash == std::string::npos || slash == 0 || !name.ends_with('/')) return name;
+  std::string kept;
+  std::string_view terms = std::string_view(name).substr(slash + 1, name.size() - slash - 2);
+  while (!terms.empty()) {
+    size_t comma = terms.find(',');
+    std::string_view term = terms.substr(0, comma);
+    std::string_view key = term.substr(0, term.find('='));
+    if (key != "freq" && key != "period" && key != "call-graph" && key != "stack-size" && key != "max-stack") {
+      kept += kept.empty() ? "" : ",";
+      kept += term;
+    }
+    terms = comma == std::string_view::npos ? std::string_view() : terms.substr(comma + 1);
+  }
+  std::string base = name.substr(0, slash);
+  return kept.empty() ? base : base + "/" + kept + "/";
 }
 
 Measure measure_of(const ViewModel& model, SampleKind kind) {

@@ -86,9 +86,13 @@ TEST(FoldedExport, FileNamesCarryTheEventWithoutModifiersAndItsUnit) {
   ViewModel model = test::model_without_spans();
   model.event.name = "cpu-clock:ppp";
   EXPECT_EQ(folded_stacks(model, {}).files[0].name, "all.cpu-clock-ns.folded");
+  model.event.name = "cpu-clock/freq=999,call-graph=fp/";
+  EXPECT_EQ(folded_stacks(model, {}).files[0].name, "all.cpu-clock-ns.folded");
   model.event = {"sched:sched_switch", "events/count", 1};
   model.event_is_time = false;
   EXPECT_EQ(folded_stacks(model, {}).files[0].name, "all.sched_sched_switch-count.folded");
+  model.event.name = "cpu/event=0x3c,period=100000/";
+  EXPECT_EQ(folded_stacks(model, {}).files[0].name, "all.cpu_event_0x3c_-count.folded");
   model.event.name = "cycles:u";
   FoldedStacks cycles = folded_stacks(model, {});
   EXPECT_EQ(cycles.files[0].name, "all.cycles-count.folded");
