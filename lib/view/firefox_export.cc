@@ -310,17 +310,21 @@ FirefoxProfile firefox_profile(const ViewModel& model, const ExportContext& cont
         by_time(mine.on_cpu);
         threads.begin_object();
         write_thread(threads, thread, name, false);
-        JsonColumn stack, time, weight;
+        JsonColumn stack, time, weight, cpu_delta;
         for (size_t i = 0; i < mine.on_cpu.size(); ++i) {
           const Sample& sample = model.samples[mine.on_cpu[i]];
           stack.add(sample.stack == kNone ? std::string("null") : std::to_string(sample.stack));
           time.add(time_of(sample, i));
           weight.add(model.event_is_time ? ns_as_decimal(sample.weight, 6) : std::to_string(sample.weight));
+          cpu_delta.add(sample.weight);
         }
         threads.begin_object("samples");
         threads.raw_field("stack", stack.json());
         threads.raw_field("time", time.json());
         threads.raw_field("weight", weight.json());
+        // A time event's sample is the CPU time the thread used since the
+        // previous one (meta.sampleUnits.threadCPUDelta "ns"): the UI's CPU graph.
+        if (model.event_is_time) threads.raw_field("threadCPUDelta", cpu_delta.json());
         threads.field("weightType", model.event_is_time ? "tracing-ms" : "samples");
         threads.field("length", static_cast<uint64_t>(stack.size()));
         threads.end_object();
@@ -400,9 +404,31 @@ FirefoxProfile firefox_profile(const ViewModel& model, const ExportContext& cont
     threads_json.pop_back();
   }
 
+  // The recording's end: the capture's last sample, a span's or an off-CPU
+  // piece's end, whichever is last (the timeline spans it).
+  int64_t end_ns = zero_ns;
+  if (model.start_ns) end_ns = std::max(end_ns, *model.start_ns + model.duration_ns);
+  if (clock) {
+    for (const Sample& sample : model.samples) {
+      if (sample.time_ns) {
+        end_ns = std::max(end_ns, *sample.time_ns + (sample.kind == SampleKind::kEvent ? 0 : sample.weight));
+      }
+    }
+    for (const Span& span : model.spans) {
+      if (span.thread != kNone) end_ns = std::max(end_ns, span.end_ns);
+    }
+  }
+
   out.begin_object("meta");
   out.raw_field("interval", ns_as_decimal(interval_ns, 6));
   out.raw_field("startTime", ns_as_decimal(zero_ns, 6));  // ms since the Unix epoch
+  if (clock && end_ns > zero_ns) {
+    out.field("profilingStartTime", 0);
+    out.raw_field("profilingEndTime", ns_as_decimal(end_ns - zero_ns, 6));
+  }
+  if (model.event_is_time) {
+    out.raw_field("sampleUnits", R"({"time":"ms","eventDelay":"ms","threadCPUDelta":"ns"})");
+  }
   out.field("processType", 0);
   out.field("product", context.title.empty() ? std::string("spanprof") : context.title);
   out.field("stackwalk", 1);

@@ -144,6 +144,8 @@ TEST(FirefoxExport, ThreadsSamplesAndSpanMarkers) {
   EXPECT_EQ(std::string_view(doc["meta"]["product"]), "./demo --fast");
   EXPECT_DOUBLE_EQ(double(doc["meta"]["startTime"]), 1'700'000'000'000.0);  // ms since the epoch
   EXPECT_DOUBLE_EQ(double(doc["meta"]["interval"]), 1.0);
+  EXPECT_DOUBLE_EQ(double(doc["meta"]["profilingEndTime"]), 40.0);  // start + duration, past every span
+  EXPECT_EQ(std::string_view(doc["meta"]["sampleUnits"]["threadCPUDelta"]), "ns");
   element app = thread_named(doc, "app");
   EXPECT_EQ(std::string_view(app["pid"]), "100");
   EXPECT_TRUE(bool(app["isMainThread"]));
@@ -153,6 +155,7 @@ TEST(FirefoxExport, ThreadsSamplesAndSpanMarkers) {
   EXPECT_DOUBLE_EQ(double(app["samples"]["time"].at(0)), 1.0);
   EXPECT_EQ(frame_name(doc, app["samples"]["stack"].at(0)), "main");
   EXPECT_TRUE(app["samples"]["stack"].at(4).is_null());  // the sample without a stack
+  EXPECT_EQ(int64_t(app["samples"]["threadCPUDelta"].at(0)), 1'000'000);
   double weight = 0;
   for (element w : array(app["samples"]["weight"])) weight += double(w);
   EXPECT_DOUBLE_EQ(weight, 5.0);
