@@ -194,6 +194,13 @@ FoldedStacks folded_stacks(const ViewModel& model, const ExportContext& context)
   ExportedFile readme{std::string(kFoldedReadme), {}};
   readme.text = fmt::format("{}: one \"root;caller;leaf weight\" line per distinct stack\n", kFoldedReadmeTitle);
   if (!context.title.empty()) readme.text += fmt::format("command: {}\n", context.title);
+  // firefox-devtools/profiler src/profile-logic/import/flame-graph.ts adds
+  // one sample per unit of a line's weight: nanosecond weights would make
+  // billions.
+  readme.text +=
+      "read by: flamegraph.pl, inferno-flamegraph, speedscope (weights are the units below, not "
+      "sample counts: the Firefox Profiler's folded importer adds one sample per unit, so use "
+      "`spanprof export --format firefox` there)\n";
   readme.text += "\nfiles:\n" + listing + "\n";
   if (!notes.empty()) {
     readme.text += "notes:\n";

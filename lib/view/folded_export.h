@@ -12,7 +12,9 @@
 //   MEASURE  the main event and its unit ("cpu-clock-ns", "cycles-count"),
 //            or an off-CPU state when the capture has them ("off-cpu-sleeping-ns")
 // Weights are integers in that unit. README.txt lists every file with what it
-// holds and its total, and the notes. Folded lines have no escapes: a frame's
+// holds and its total, and the notes. (The Firefox Profiler also opens folded
+// files but adds one sample per unit of weight: the README points it to the
+// firefox export.) Folded lines have no escapes: a frame's
 // ';' becomes ':' and line breaks and tabs become spaces.
 #pragma once
 
