@@ -92,7 +92,7 @@ class ReportApp {
       const o = s.off_cpu.off_cpu_ns;
       facts.push(["off-CPU", formatNs((o.sleeping || 0) + (o.blocked_io || 0) + (o.runnable || 0) + (o.unknown || 0))]);
     }
-    if (d.raw.start_unix_ns && d.raw.has_clock) {
+    if (d.raw.start_unix_ns && d.raw.has_clock && d.rowCount > 0) {
       const ms = Number(BigInt(d.raw.start_unix_ns) / 1000000n);
       facts.push(["started", new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC")]);
     }
@@ -148,15 +148,24 @@ class ReportApp {
   drawTimeline() {
     const d = this.data;
     const container = document.getElementById("timeline");
+    const hint = document.querySelector("#timeline-section h2 small");
     if (!d.raw.has_clock) {
+      hint.hidden = true;
       container.replaceChildren(el("div", {class: "empty"},
         "No clock: the capture's sample times are not known, so there is no timeline."));
       return;
     }
     if (!d.threads.length || (!d.rowCount && !d.spanCount)) {
+      hint.hidden = true;
       container.replaceChildren(el("div", {class: "empty"}, "No samples and no spans: nothing to draw on a timeline."));
       return;
     }
+    const legend = el("div", {class: "legend"}, "Ticks:",
+      el("span", {class: "swatch", style: "background: rgb(222, 90, 30)"}), d.event.name + " samples",
+      d.raw.has_off_cpu ? [el("span", {class: "swatch", style: "background: rgb(40, 110, 210)"}),
+                           "off-CPU time"] : null,
+      el("span", {class: "swatch", style: "background: hsl(180, 45%, 66%)"}), "spans, nested by depth");
+    container.before(legend);
     this.timeline = new Timeline(container, d, this.tooltip);
     this.timeline.onRange = (from, to) => {
       const b = d.bucketNs || 1;

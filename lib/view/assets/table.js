@@ -135,8 +135,8 @@ function renderFunctionTable(container, data, tree, metric, onPick) {
     el("tbody", {}, rows.map((f) => el("tr", {dataset: {function: f.name}},
       el("td", {class: "fn"}, el("a", {href: "#", title: f.name + " (click: search for it)",
                                        onclick: (e) => { e.preventDefault(); onPick(f.name); }}, f.name)),
-      el("td", {class: "num"}, data.formatWeight(f.self, metric)),
-      el("td", {class: "num"}, formatPercent(f.self, whole)),
+      el("td", {class: "num"}, f.self ? data.formatWeight(f.self, metric) : "0"),
+      el("td", {class: "num"}, f.self ? formatPercent(f.self, whole) : ""),
       el("td", {class: "num"}, data.formatWeight(f.total, metric)),
       el("td", {class: "num"}, formatPercent(f.total, whole))))));
   container.replaceChildren(el("h3", {}, "Top functions by self"),

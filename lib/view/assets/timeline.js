@@ -107,7 +107,7 @@ class Timeline {
       ctx.fillStyle = "#f4f6f8";
       ctx.fillRect(0, lane.y, width, lane.h - 1);
       ctx.fillStyle = "#222";
-      const label = fitText(ctx, (lane.name || "thread") + "  " + lane.tid, TL_GUTTER - 12);
+      const label = fitText(ctx, (lane.name || "thread") + "  tid " + lane.tid, TL_GUTTER - 12);
       ctx.fillText(label, 6, lane.y + 6 + TL_TICKS / 2);
       if (lane.pid !== lane.tid) {
         ctx.fillStyle = "#777";
