@@ -200,8 +200,11 @@ class ReportApp {
   select(selection, keepBand) {
     this.selection = selection;
     if (this.timeline) {
-      this.timeline.selectedSpan = selection.type === "span" ? selection.span : -1;
-      this.timeline.render();
+      const span = selection.type === "span" ? selection.span : -1;
+      if (span !== this.timeline.selectedSpan) {  // only the highlighted bar changes
+        this.timeline.selectedSpan = span;
+        this.timeline.render();
+      }
       if (!keepBand) this.timeline.showRange(null);
     }
     if (this.table) {
@@ -240,8 +243,8 @@ class ReportApp {
       `${label}, ${metricName ? metricName.textContent : this.metric}: ` +
       `${d.formatWeight(this.tree.rootTotal, this.metric)}` +
       (this.metric === "cpu" ? `, ${groupedInt(this.tree.samples)} samples` : "");
-    this.flame.setTree(this.tree, this.metric);
-    this.search(document.getElementById("search").value.trim());
+    this.flame.setTree(this.tree, this.metric, false);
+    this.search(document.getElementById("search").value.trim());  // draws the graph
     renderFunctionTable(document.getElementById("functions"), d, this.tree, this.metric,
       (name) => {
         const box = document.getElementById("search");

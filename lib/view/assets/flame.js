@@ -20,16 +20,18 @@ class FlameGraph {
     this.pattern = null;
     this.drawn = [];
     this.rowsDrawn = [];
+    this.colours = new Map();
     this.canvas.addEventListener("mousemove", (e) => this.hover(e));
     this.canvas.addEventListener("mouseleave", () => { this.tooltip.hidden = true; });
     this.canvas.addEventListener("click", (e) => this.click(e));
   }
 
-  setTree(tree, metric) {
+  // A new tree, unzoomed; drawn now unless the caller draws it next (setSearch).
+  setTree(tree, metric, draw = true) {
     this.tree = tree;
     this.metric = metric;
     this.zoomNode = this.data.root;
-    this.render();
+    if (draw) this.render();
   }
 
   zoomTo(node) {
@@ -79,6 +81,13 @@ class FlameGraph {
   colour(name, module, matched) {
     if (this.pattern && !matched) return "hsl(0, 0%, 82%)";
     if (matched) return "hsl(300, 70%, 62%)";
+    const key = this.metric + "\u0000" + name;
+    let colour = this.colours.get(key);
+    if (!colour) this.colours.set(key, colour = this.hue(name, module));
+    return colour;
+  }
+
+  hue(name, module) {
     const h = nameHash(name);
     const kernel = module === "[kernel.kallsyms]" || name.endsWith("_[k]");
     if (this.metric === "off") return `hsl(${200 + 30 * h}, 60%, ${58 + 12 * h}%)`;

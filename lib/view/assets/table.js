@@ -130,8 +130,8 @@ function renderFunctionTable(container, data, tree, metric, onPick) {
   const whole = tree.rootTotal;
   const table = el("table", {class: "functions"},
     el("thead", {}, el("tr", {}, el("th", {}, "Function"), el("th", {class: "num"}, "Self"),
-                       el("th", {class: "num"}, "%"), el("th", {class: "num"}, "Total"),
-                       el("th", {class: "num"}, "%"))),
+                       el("th", {class: "num pct"}, "%"), el("th", {class: "num"}, "Total"),
+                       el("th", {class: "num pct"}, "%"))),
     el("tbody", {}, rows.map((f) => el("tr", {dataset: {function: f.name}},
       el("td", {class: "fn"}, el("a", {href: "#", title: f.name + " (click: search for it)",
                                        onclick: (e) => { e.preventDefault(); onPick(f.name); }}, f.name)),

@@ -28,6 +28,7 @@ class Timeline {
     this.t1 = Math.max(1, data.durationNs || data.buckets * data.bucketNs);
     this.buildLanes();
     this.drag = null;
+    this.selectedSpan = -1;
     this.canvas.addEventListener("mousedown", (e) => this.down(e));
     window.addEventListener("mousemove", (e) => this.move(e));
     window.addEventListener("mouseup", (e) => this.up(e));
