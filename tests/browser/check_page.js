@@ -159,6 +159,18 @@ async function interact(page, whole) {
           "one span holds no more than all spans of its name", `${one[0] && one[0].total} > ${before[0] && before[0].total}`);
   }
 
+  // A span bar of the timeline: its span's flame graph.
+  const bars = await page.evaluate(() => window.spanprofView.timelineBars || []);
+  const bar = bars.filter((x) => x.w >= 6).sort((x, y) => y.w - x.w)[0];
+  if (check(bar, "the timeline draws span bars", `${bars.length} bars`)) {
+    const tl = await page.$("#timeline-canvas");
+    await tl.scrollIntoViewIfNeeded();
+    const tb = await tl.boundingBox();
+    await page.mouse.click(tb.x + bar.x + bar.w / 2, tb.y + bar.y + bar.h / 2);
+    const cap = await page.textContent("#flame-caption");
+    check(cap.includes("one span: " + bar.name), `clicking a ${bar.name} bar shows that span's flame graph`, cap);
+  }
+
   // A time range: drag over the middle third of the timeline.
   await page.click("#reset-selection");
   const all = await drawn(page);

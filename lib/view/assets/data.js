@@ -273,6 +273,7 @@ class ReportData {
   }
 
   formatWeight(weight, metric) {
+    if (weight === null || weight === undefined) return "—";  // not measured
     return this.metricIsTime(metric) ? formatNs(weight) : formatCount(weight) + " " + this.event.name;
   }
 }

@@ -154,6 +154,10 @@ class Timeline {
       }
       this.bars.push({lane, rows});
     }
+    // For tests and tools: where the first bars are, in CSS pixels of the canvas.
+    window.spanprofView = window.spanprofView || {};
+    window.spanprofView.timelineBars = this.bars.flatMap(({rows}) => rows.flat()).slice(0, 100)
+      .map(({x, y, w, span}) => ({x, y, w, h: TL_BAR - 2, span, name: d.names[d.spans[span * SPAN_STRIDE]]}));
     this.note.textContent = this.cutLanes
       ? `${this.cutLanes} more threads not shown (only the ${TL_MAX_LANES} busiest have a lane).`
       : "";
