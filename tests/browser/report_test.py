@@ -17,6 +17,7 @@ usage: report_test.py SPANPROF DEMO PAGE_FROM_JSON TESTS_BROWSER_DIR OUT_DIR
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -171,7 +172,11 @@ def main():
     work = tempfile.mkdtemp(prefix="spanprof-browser-")
     try:
         made_up_pages(tap, pages, os.path.join(here, "fixture_page.py"), page_from_json, work)
-        real_captures(tap, pages, spanprof, demo, work)
+        _, usage, _ = run([spanprof, "--help"])
+        if re.search(r"^\s+report\s", usage, re.M):
+            real_captures(tap, pages, spanprof, demo, work)
+        else:
+            tap.skip("real captures", "this spanprof has no `report` command")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     tap.done()

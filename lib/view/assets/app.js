@@ -201,8 +201,10 @@ class ReportApp {
     this.selection = selection;
     if (this.timeline) {
       const span = selection.type === "span" ? selection.span : -1;
-      if (span !== this.timeline.selectedSpan) {  // only the highlighted bar changes
-        this.timeline.selectedSpan = span;
+      const name = selection.type === "name" ? selection.name : -1;
+      if (span !== this.timeline.selectedSpan || name !== this.timeline.selectedName) {
+        this.timeline.selectedSpan = span;  // only the highlighted bars change
+        this.timeline.selectedName = name;
         this.timeline.render();
       }
       if (!keepBand) this.timeline.showRange(null);

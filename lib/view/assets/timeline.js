@@ -28,7 +28,8 @@ class Timeline {
     this.t1 = Math.max(1, data.durationNs || data.buckets * data.bucketNs);
     this.buildLanes();
     this.drag = null;
-    this.selectedSpan = -1;
+    this.selectedSpan = -1;  // highlighted bars: one span, or every span of one name
+    this.selectedName = -1;
     this.canvas.addEventListener("mousedown", (e) => this.down(e));
     window.addEventListener("mousemove", (e) => this.move(e));
     window.addEventListener("mouseup", (e) => this.up(e));
@@ -143,7 +144,7 @@ class Timeline {
         const y = ty + TL_TICKS + 2 + depth * TL_BAR;
         const name = d.names[d.spans[o]] || "?";
         ctx.fillStyle = `hsl(${140 + 90 * nameHash(name)}, 45%, ${62 + 12 * nameHash(name + "#")}%)`;
-        if (this.selectedSpan === s) ctx.fillStyle = "hsl(300, 70%, 62%)";
+        if (this.selectedSpan === s || this.selectedName === d.spans[o]) ctx.fillStyle = "hsl(300, 70%, 62%)";
         ctx.fillRect(x, y, w - (w > 3 ? 1 : 0), TL_BAR - 2);
         const text = fitText(ctx, name, w - 4);
         if (text) {
