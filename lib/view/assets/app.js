@@ -47,6 +47,9 @@ class ReportApp {
     this.drawControls();
     this.flame = new FlameGraph(document.getElementById("flame"), this.data, this.tooltip);
     document.getElementById("zoom-reset").addEventListener("click", () => this.flame.zoomTo(this.data.root));
+    document.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && e.target === document.body) this.flame.zoomTo(this.data.root);
+    });
     const search = document.getElementById("search");
     search.addEventListener("input", () => this.search(search.value.trim()));
     this.drawTimeline();

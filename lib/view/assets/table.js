@@ -84,13 +84,27 @@ class SpanTable {
               e.preventDefault();
               if (r.nameIndex >= 0) this.onName(r.nameIndex);
             }}, r.name))
-          : el("td", {class: "num"}, c.fmt(r[c.key])))));
+          : el("td", {class: "num", style: this.barStyle(c.key, r[c.key])}, c.fmt(r[c.key])))));
       if (isOpen) body.append(this.slowestRow(r));
     }
     const table = el("table", {class: "spans"}, el("thead", {}, head), body);
     const note = rows.length === this.rows.length ? ""
       : `${rows.length} of ${this.rows.length} span names match the filter.`;
     this.container.replaceChildren(table, el("div", {class: "muted"}, note));
+  }
+
+  // Weight columns carry a faint bar: the row's share of the column's largest value.
+  barStyle(key, value) {
+    if (!["event", "off", "wall"].includes(key) || !value) return undefined;
+    if (!this.columnMax) {
+      this.columnMax = {};
+      for (const k of ["event", "off", "wall"]) {
+        this.columnMax[k] = Math.max(0, ...this.rows.map((row) => row[k] || 0));
+      }
+    }
+    const share = Math.round((100 * value) / (this.columnMax[key] || 1));
+    const colour = key === "off" ? "rgba(40, 110, 210, 0.16)" : "rgba(222, 90, 30, 0.16)";
+    return `background: linear-gradient(to left, ${colour} ${share}%, transparent ${share}%)`;
   }
 
   slowestRow(r) {
