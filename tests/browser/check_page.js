@@ -4,7 +4,9 @@
 // screenshots.
 //   node check_page.js PAGE.html SHOT_PREFIX EXPECT.json
 // EXPECT: {spanNames: [...], hottest: [...], timeline: bool, offCpu: bool,
-//          emptyText: "..." (text the page must show), interact: bool}
+//          emptyText: "..." (text the page must show), interact: bool, frames: N (at least),
+//          title, rootTotal (summary.json's weight), nameTotals {name: spans.by_name total},
+//          offCpuFunctions: [...]}
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -82,6 +84,11 @@ async function main() {
     if (expect.frames !== undefined) {
       check(whole.length >= expect.frames, `the flame graph drew frames (${whole.length})`, "drawn: " + whole.length);
     }
+    if (expect.rootTotal !== undefined) {
+      const root = whole.length ? whole[0].total : 0;
+      check(root === expect.rootTotal, `the whole-capture graph holds summary.json's weight (${expect.rootTotal})`,
+            `drawn root total ${root}`);
+    }
     const hasTimeline = await page.$("#timeline-canvas") !== null;
     check(hasTimeline === !!expect.timeline, expect.timeline ? "the timeline is drawn" : "no timeline is drawn",
           "timeline canvas " + (hasTimeline ? "present" : "absent"));
@@ -113,6 +120,12 @@ async function interact(page, whole) {
         [...names(byName)].slice(0, 20).join(", "));
   const caption = await page.textContent("#flame-caption");
   check(caption.includes(name), "the flame graph's caption names the span", caption);
+  if (expect.nameTotals && expect.nameTotals[name] !== undefined) {
+    const root = byName.length ? byName[0].total : 0;
+    check(root === expect.nameTotals[name],
+          `the ${name} graph holds summary.json's spans.by_name total (${expect.nameTotals[name]})`,
+          `drawn root total ${root}`);
+  }
   await shot(page, "span-name");
 
   // Zoom: click the widest frame below the root, that is not the root's only child.

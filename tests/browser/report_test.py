@@ -100,11 +100,15 @@ def real_captures(tap, pages, spanprof, demo, work):
     if record(tap, spanprof, capture, "demo", [demo, "--duration-ms", duration]):
         page = report(tap, spanprof, capture, "demo")
         summary = load_json(os.path.join(capture, "summary.json")) or {}
-        names = [n["name"] for n in (summary.get("spans") or {}).get("by_name", [])]
+        by_name = (summary.get("spans") or {}).get("by_name", [])
+        names = [n["name"] for n in by_name]
         tap.check(len(names) >= 2, "demo: summary.json names its spans", str(names))
         if page:
+            # The page and summary.json come from the same join: the same weights.
             pages.check("demo", page, {"spanNames": names, "hottest": hottest_user_functions(summary, 3),
-                                       "timeline": True, "interact": True, "frames": 5}, work)
+                                       "timeline": True, "interact": True, "frames": 5,
+                                       "rootTotal": summary.get("weight"),
+                                       "nameTotals": {n["name"]: n["total"] for n in by_name}}, work)
 
     capture = os.path.join(work, "offcpu")
     code, out, err = run([spanprof, "run", "-q", "--off-cpu", "-o", capture, "--", demo, "--blocking",
