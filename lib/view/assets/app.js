@@ -3,32 +3,65 @@
 // on one selection (whole capture, a span name, a single span, a time range)
 // and one metric (CPU, off-CPU, wall). Sets body[data-ready="1"] when drawn.
 
-// Counters of summary.json shown when non-zero (docs/summary-json.md): losses,
-// early unwind stops, span repairs, off-CPU pairing cuts.
-const SPAN_COUNTERS = ["bad_lines", "files_cut_short", "bad_spans", "bad_ids", "spans_over_limit",
-  "end_before_start", "duplicate_span_ids", "parent_cycles", "without_thread_id", "ambiguous",
-  "samples_unlabelled_not_nested", "moved_coarse_clock", "processes_threads_not_sampled",
-  "processes_wrong_pid", "processes_namespaced", "processes_not_in_capture"];
-const OFF_CPU_COUNTERS = ["intervals_without_stack", "samples_unpaired", "samples_state_undecoded",
-  "ins_without_out", "ins_after_in", "out_of_order", "cut_capture_end", "cut_thread_exit", "cut_lost"];
+// Counters of summary.json shown when non-zero, those the terminal summary
+// prints (lib/join/report_counters.cc), with docs/summary-json.md's meaning.
+const COUNTERS = {
+  "losses.lost_events": "samples the kernel dropped (ring buffer full)",
+  "losses.lost_samples": "samples lost (PERF_RECORD_LOST_SAMPLES)",
+  "losses.samples_without_event": "samples whose event id matched no event",
+  "losses.undecodable_records": "records that did not decode",
+  "losses.skipped_records": "records of types spanprof does not use",
+  "losses.ordering_overflows": "times the time-ordering buffer hit its cap",
+  "losses.truncated_stacks": "stacks cut at 1024 frames",
+  "losses.guest_frames_skipped": "frames of virtual machine guests",
+  "losses.binaries_missing": "binaries not found (frames keep raw addresses)",
+  "losses.binaries_changed": "binaries whose build id differs from the capture's",
+  "losses.addresses_unsymbolized": "unique addresses left unsymbolized",
+  "losses.frames_outside_mappings": "unique frame addresses in no mapped file and no perf map",
+  "losses.processes_without_perf_map": "processes with such frames and no perf-PID.map",
+  "losses.perf_map_bad_lines": "malformed perf-PID.map lines skipped",
+  "losses.damage": "where the capture ended early or turned corrupt",
+  "unwind.samples_without_registers": "samples without user registers: kernel frames only",
+  "unwind.samples_other_arch": "samples not unwound: not x86_64 registers",
+  "spans.bad_lines": "span lines or messages that did not decode",
+  "spans.files_cut_short": "span files whose rest was skipped",
+  "spans.bad_ids": "spans with missing or malformed ids",
+  "spans.spans_over_limit": "spans past --max-spans",
+  "spans.end_before_start": "spans whose end preceded their start",
+  "spans.duplicate_span_ids": "spans repeating an earlier id (dropped)",
+  "spans.parent_cycles": "parent links cut to break a cycle",
+  "spans.without_thread_id": "spans with no usable thread id (not placed)",
+  "spans.ambiguous": "spans overlapping a non-ancestor on the same thread",
+  "spans.samples_unlabelled_not_nested": "samples among open spans of different traces (no span)",
+  "spans.without_samples": "spans that got no sample",
+  "off_cpu.records_without_time": "switch records and samples without a time",
+  "off_cpu.intervals_without_stack": "off-CPU intervals without a stack",
+  "off_cpu.samples_unpaired": "sched_switch samples with no switch record",
+  "off_cpu.samples_state_undecoded": "switches whose thread state could not be read",
+  "off_cpu.ins_without_out": "switch-ins without a switch-out",
+  "off_cpu.cut_capture_end": "intervals cut at the capture's end",
+  "off_cpu.ins_after_in": "switch-ins after a switch-in",
+  "off_cpu.out_of_order": "switch records out of time order",
+  "off_cpu.cut_lost": "intervals cut by lost records",
+};
 
 function nonZeroCounters(summary) {
   const out = [];
-  const take = (prefix, object, keys) => {
-    if (!object || typeof object !== "object") return;
-    for (const key of keys || Object.keys(object)) {
-      const v = object[key];
-      if (typeof v === "number" && v !== 0) out.push([prefix + key, v]);
-      if (typeof v === "string" && v && key === "damage") out.push([prefix + key, v]);
+  for (const [name, meaning] of Object.entries(COUNTERS)) {
+    const [group, key] = name.split(".");
+    const object = group === "losses" ? summary.losses : summary[group];
+    const value = object && typeof object === "object" ? object[key] : undefined;
+    if ((typeof value === "number" && value !== 0) || (typeof value === "string" && value)) {
+      out.push([name, value, meaning]);
     }
-  };
-  take("losses.", summary.losses);
-  if (summary.unwind && summary.unwind.stops) {
-    take("unwind.stops.", summary.unwind.stops,
-         Object.keys(summary.unwind.stops).filter((k) => k !== "end_of_stack"));
   }
-  take("spans.", summary.spans, SPAN_COUNTERS);
-  take("off_cpu.", summary.off_cpu, OFF_CPU_COUNTERS);
+  const stops = summary.unwind && summary.unwind.stops;
+  for (const [key, value] of Object.entries(stops || {})) {
+    // end_of_stack is the clean end of an unwind, not a loss.
+    if (key !== "end_of_stack" && typeof value === "number" && value) {
+      out.push(["unwind.stops." + key, value, "unwinds that stopped early"]);
+    }
+  }
   return out;
 }
 
@@ -112,9 +145,12 @@ class ReportApp {
     const counters = nonZeroCounters(s);
     if (counters.length) {
       notes.push(el("details", {class: "counters"},
-        el("summary", {}, `losses and repairs: ${counters.length} non-zero counter${counters.length > 1 ? "s" : ""}`),
-        el("table", {}, counters.map(([k, v]) => el("tr", {}, el("td", {class: "mono"}, k),
-          el("td", {class: "num"}, typeof v === "number" ? groupedInt(v) : v))))));
+        el("summary", {}, "losses and repairs: " + counters.slice(0, 3).map(([, v, meaning]) =>
+          (typeof v === "number" ? groupedInt(v) : "1") + " " + meaning).join("; ") +
+          (counters.length > 3 ? `; ${counters.length - 3} more` : "")),
+        el("table", {}, counters.map(([k, v, meaning]) => el("tr", {},
+          el("td", {class: "num"}, typeof v === "number" ? groupedInt(v) : v), el("td", {}, meaning),
+          el("td", {class: "mono muted"}, k))))));
     }
     const cuts = d.raw.cuts || [];
     if (cuts.length) {
