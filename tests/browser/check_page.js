@@ -204,6 +204,18 @@ async function interact(page, whole) {
         "a timeline range selection shows a smaller flame graph of that range",
         `${rangeCap}; ${ranged[0] && ranged[0].total} of ${all[0] && all[0].total}`);
   await shot(page, "range");
+  // With Shift: the same range on the first lane's thread only.
+  await page.keyboard.down("Shift");
+  await page.mouse.move(left, b.y + 30);
+  await page.mouse.down();
+  await page.mouse.move(right, b.y + 30, {steps: 4});
+  await page.mouse.up();
+  await page.keyboard.up("Shift");
+  const laned = await drawn(page);
+  const laneCap = await page.textContent("#flame-caption");
+  check(laneCap.includes(" on ") && laned.length > 0 && laned[0].total <= ranged[0].total,
+        "a Shift range selection keeps one thread's samples of that range",
+        `${laneCap}; ${laned[0] && laned[0].total} of ${ranged[0] && ranged[0].total}`);
 
   // Sorting and filtering the span table.
   await page.click('table.spans th[data-key="name"]');

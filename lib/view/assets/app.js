@@ -206,10 +206,10 @@ class ReportApp {
       el("span", {class: "swatch", style: "background: hsl(180, 45%, 66%)"}), "spans, nested by depth");
     container.before(legend);
     this.timeline = new Timeline(container, d, this.tooltip);
-    this.timeline.onRange = (from, to) => {
+    this.timeline.onRange = (from, to, thread) => {
       const b = d.bucketNs || 1;
       this.select({type: "range", from: Math.floor(from / b), to: Math.max(Math.floor(from / b), Math.ceil(to / b) - 1),
-                   fromNs: from, toNs: to}, true);
+                   fromNs: from, toNs: to, thread}, true);
     };
     this.timeline.onSpan = (span) => this.select({type: "span", span});
     this.timeline.render();
@@ -267,7 +267,11 @@ class ReportApp {
       const ids = d.spanIds[s.idIndex] || ["?"];
       return `one span: ${d.names[s.name]} ${ids[0]} (${formatNs(s.end - s.start)})`;
     }
-    if (sel.type === "range") return `time ${formatNs(sel.fromNs)} to ${formatNs(sel.toNs)}`;
+    if (sel.type === "range") {
+      const t = sel.thread === undefined ? null : d.threads[sel.thread];
+      return `time ${formatNs(sel.fromNs)} to ${formatNs(sel.toNs)}` +
+        (t ? ` on ${t[2] || "thread"} (tid ${t[1]})` : "");
+    }
     return "whole capture";
   }
 

@@ -184,9 +184,10 @@ class Timeline {
   }
 
   down(event) {
-    const [x] = this.local(event);
+    const [x, y] = this.local(event);
     if (x < TL_GUTTER) return;
-    this.drag = {x0: x, x1: x};
+    const lane = this.lanes.find((l) => y >= l.y && y < l.y + l.h);
+    this.drag = {x0: x, x1: x, lane};
     event.preventDefault();
   }
 
@@ -238,7 +239,8 @@ class Timeline {
     const from = this.time(Math.min(drag.x0, drag.x1));
     const to = this.time(Math.max(drag.x0, drag.x1));
     this.showRange(from, to);
-    this.onRange(from, to);
+    // With Shift held, the range is of the lane where the drag started only.
+    this.onRange(from, to, event.shiftKey && drag.lane ? drag.lane.thread : undefined);
   }
 
   // Keeps the band of a chosen range visible (null hides it).
