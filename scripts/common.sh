@@ -75,3 +75,22 @@ spanprof_install_node_app() {
   bash "$SPANPROF_ROOT/scripts/install-node-app" >&2 ||
     echo "spanprof: could not install the Node.js test app's packages; its test will be skipped" >&2
 }
+
+# The report page's browser test needs Debian's chromium and playwright-core
+# from npm (pinned in tests/browser/package-lock.json; it drives the installed
+# chromium and never downloads a browser). A failure here only makes that test skip.
+spanprof_install_browser_test() {
+  if [ "$(id -u)" -eq 0 ] && ! command -v chromium >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >&2 ||
+      echo "spanprof: could not install chromium; the browser test will be skipped" >&2
+  fi
+  if [ -d "$SPANPROF_ROOT/tests/browser/node_modules/playwright-core" ]; then
+    return 0
+  fi
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "spanprof: npm is missing; the browser test will be skipped" >&2
+    return 0
+  fi
+  (cd "$SPANPROF_ROOT/tests/browser" && npm ci --no-audit --no-fund >&2) ||
+    echo "spanprof: could not install playwright-core; the browser test will be skipped" >&2
+}
