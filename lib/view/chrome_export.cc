@@ -200,7 +200,7 @@ ChromeTrace chrome_trace(const ViewModel& model, const ExportContext& context) {
   }
   out.end_array();
   out.end_object();
-  result.json = out.take();
+  result.json = valid_utf8(out.take());
   return result;
 }
 

@@ -60,6 +60,58 @@ inline std::string ns_as_decimal(int64_t ns, int digits) {
   return out;
 }
 
+// text with every byte sequence that is not UTF-8 (RFC 3629: no overlong
+// forms, no surrogates, nothing past U+10FFFF) replaced by U+FFFD. Symbol
+// names and paths are bytes; JSON readers (the Firefox Profiler decodes with
+// fatal errors, Python's json) refuse a whole file over one bad byte. Only
+// strings hold bytes >= 0x80 in our JSON, so a whole document can be passed.
+inline std::string valid_utf8(std::string text) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  // The length of the UTF-8 sequence at `at`, 0 when it is not one.
+  auto sequence_length = [&](size_t at) -> size_t {
+    unsigned char lead = byte(at);
+    if (lead < 0x80) return 1;
+    size_t length = 0;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+    }
+    if (length == 0 || at + length > text.size()) return 0;
+    for (size_t k = 1; k < length; ++k) {
+      if ((byte(at + k) & 0xC0) != 0x80) return 0;
+    }
+    unsigned char second = byte(at + 1);
+    if (lead == 0xE0 && second < 0xA0) return 0;  // overlong
+    if (lead == 0xED && second > 0x9F) return 0;  // surrogates
+    if (lead == 0xF0 && second < 0x90) return 0;  // overlong
+    if (lead == 0xF4 && second > 0x8F) return 0;  // past U+10FFFF
+    return length;
+  };
+  // Most text is valid: copy only from the first bad byte on.
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t length = sequence_length(i);
+    if (length == 0) break;
+    i += length;
+  }
+  if (i == text.size()) return text;
+  std::string out = text.substr(0, i);
+  while (i < text.size()) {
+    size_t length = sequence_length(i);
+    if (length == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(text, i, length);
+      i += length;
+    }
+  }
+  return out;
+}
+
 // The last path component ("/usr/lib/libc.so.6" -> "libc.so.6").
 inline std::string_view base_name(std::string_view path) {
   size_t slash = path.rfind('/');

@@ -492,7 +492,7 @@ FirefoxProfile firefox_profile(const ViewModel& model, const ExportContext& cont
   shared.write(out);
   out.raw_field("threads", threads_json);
   out.end_object();
-  result.json = out.take();
+  result.json = valid_utf8(out.take());
   return result;
 }
 

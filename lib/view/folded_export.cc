@@ -160,6 +160,7 @@ FoldedStacks folded_stacks(const ViewModel& model, const ExportContext& context)
       std::sort(lines.begin(), lines.end());
       ExportedFile file{fmt::format("{}.{}.folded", scope_name, measure.token), {}};
       for (const std::string& line : lines) file.text += line;
+      file.text = valid_utf8(std::move(file.text));
       listing += fmt::format("{}\t{}; {} stacks, total {} ({})\n", file.name, what, lines.size(), total,
                              measure.words);
       result.files.push_back(std::move(file));
@@ -206,6 +207,7 @@ FoldedStacks folded_stacks(const ViewModel& model, const ExportContext& context)
     readme.text += "notes:\n";
     for (const std::string& note : notes) readme.text += "- " + note + "\n";
   }
+  readme.text = valid_utf8(std::move(readme.text));
   result.files.push_back(std::move(readme));
   return result;
 }

@@ -156,6 +156,16 @@ TEST(ChromeExport, SamplesAreInstantsWithTheirStacks) {
   EXPECT_DOUBLE_EQ(double(ends[0]["ts"]) - double(begins[0]["ts"]), 5000.0);
 }
 
+TEST(ChromeExport, BytesThatAreNotUtf8BecomeReplacementCharacters) {
+  ViewModel model = test::sample_model();
+  model.threads[0].name = "app\xfe";
+  model.frames[1].function = "work\xe2\x82";  // a sequence cut short
+  Parsed parsed;
+  parse(model, parsed);  // simdjson refuses a document that is not UTF-8
+  EXPECT_NE(parsed.text.find("app\xef\xbf\xbd"), std::string::npos);
+  EXPECT_NE(parsed.text.find("work\xef\xbf\xbd\xef\xbf\xbd"), std::string::npos);
+}
+
 TEST(ChromeExport, EdgeCasesSayWhatIsMissing) {
   Parsed no_spans;
   parse(test::model_without_spans(), no_spans);

@@ -247,6 +247,16 @@ TEST(FirefoxExport, DeepStackKeepsEveryFrame) {
   EXPECT_EQ(int64_t(thread_named(parsed.doc, "deep")["samples"]["stack"].at(0)), 2999);
 }
 
+TEST(FirefoxExport, BytesThatAreNotUtf8BecomeReplacementCharacters) {
+  ViewModel model = test::sample_model();
+  model.frames[2].function = "bad\xff\xc0name \xc3\xa9";  // two bad bytes, then a valid "é"
+  model.names[0] = "GET \xed\xa0\x80";                    // an encoded surrogate
+  Parsed parsed;
+  parse(model, parsed);  // simdjson refuses a document that is not UTF-8
+  EXPECT_NE(parsed.text.find("bad\xef\xbf\xbd\xef\xbf\xbdname \xc3\xa9"), std::string::npos);
+  EXPECT_NE(parsed.text.find("GET \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"), std::string::npos);
+}
+
 TEST(FirefoxExport, EventCountsAreSampleWeights) {
   ViewModel model = test::model_without_spans();
   model.event = {"cycles", "events/count", 100'000};
