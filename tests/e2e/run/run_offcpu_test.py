@@ -24,6 +24,7 @@ time (testdata/apps/demo/blocking.h).
 usage: run_offcpu_test.py SPANPROF DEMO
 """
 import collections
+import gzip
 import json
 import os
 import re
@@ -96,9 +97,82 @@ def steal_ms():
         return None
 
 
+def _varint(data, i):
+    value = shift = 0
+    while True:
+        byte = data[i]
+        i += 1
+        value |= (byte & 0x7f) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, i
+
+
+def _fields(data):
+    """(field number, wire type, value) of a protobuf message: ints, or bytes."""
+    i = 0
+    while i < len(data):
+        key, i = _varint(data, i)
+        wire = key & 7
+        if wire == 0:
+            value, i = _varint(data, i)
+        elif wire == 2:
+            size, i = _varint(data, i)
+            value, i = data[i:i + size], i + size
+        elif wire == 1:
+            value, i = int.from_bytes(data[i:i + 8], "little"), i + 8
+        elif wire == 5:
+            value, i = int.from_bytes(data[i:i + 4], "little"), i + 4
+        else:
+            raise ValueError(f"protobuf wire type {wire}")
+        yield key >> 3, wire, value
+
+
+def _ints(wire, value):
+    if wire == 0:
+        return [value]
+    out, i = [], 0
+    while i < len(value):
+        v, i = _varint(value, i)
+        out.append(v)
+    return out
+
+
+def stackless_samples(path):
+    """[(values, [], labels)] of the profile's samples without locations, read from the
+    file itself (profile.proto: Profile.sample 2, string_table 6; Sample.location_id 1,
+    value 2, label 3; Label.key 1, str 2, num 3): go's pprof leaves them out of -raw, -tags
+    and -traces, and the join writes an off-CPU interval whose switch-out met no
+    sched_switch sample that way."""
+    with gzip.open(path) as f:
+        data = f.read()
+    strings, raw_samples = [], []
+    for number, _, value in _fields(data):
+        if number == 6:
+            strings.append(value.decode())
+        elif number == 2:
+            raw_samples.append(value)
+    samples = []
+    for raw in raw_samples:
+        locations, values, labels = [], [], {}
+        for number, wire, value in _fields(raw):
+            if number == 1:
+                locations += _ints(wire, value)
+            elif number == 2:
+                values += [v - (1 << 64) if v >= 1 << 63 else v for v in _ints(wire, value)]
+            elif number == 3:
+                label = {n: v for n, _, v in _fields(value)}
+                labels[strings[label.get(1, 0)]] = (strings[label[2]] if label.get(2)
+                                                   else str(label.get(3, 0)))
+        if not locations:
+            samples.append((values, [], labels))
+    return samples
+
+
 def read_profile(path):
     """(pprof_raw.Profile, sample types, [(values, location ids, labels)]): go's pprof
-    -raw, with samples of any number of values (wall.pb.gz has one)."""
+    -raw, with samples of any number of values (wall.pb.gz has one), and the samples
+    without locations that -raw leaves out."""
     profile, text = pprof_raw.read_raw(path)
     profile.kernel_ids = kernel_locations(text)
     samples, types, section = [], [], None
@@ -119,7 +193,9 @@ def read_profile(path):
                             [int(x) for x in match.group(2).split()], {}))
         elif samples and _LABEL.search(line):
             samples[-1][2].update(_LABEL.findall(line))
-    return profile, types, samples
+    # Those without locations from the file (none should come from -raw: never twice).
+    samples = [sample for sample in samples if sample[1]]
+    return profile, types, samples + stackless_samples(path)
 
 
 def read_spans(path):
@@ -157,10 +233,11 @@ def switch_intervals(perf_data):
 
 
 def check_switch_records(tap, capture, spans, steal):
-    """Off-CPU time per span from the switch records alone, {span_id: ns}: the reference
-    for the join. The capture holds every switch-in, so each span is switched out for the
-    time its thread did not run in it (duration - demo.thread_cpu_ns), at most that for the
-    CPU-burning spans (steal time stops the thread's CPU clock without a switch)."""
+    """Off-CPU time per span from the switch records alone, {span_id: (ns, [(out, in)])}:
+    the reference for the join. The capture holds every switch-in, so each span is switched
+    out for the time its thread did not run in it (duration - demo.thread_cpu_ns), at most
+    that for the CPU-burning spans (steal time stops the thread's CPU clock without a
+    switch)."""
     clocks = ((load_json(os.path.join(capture, "capture.json")) or {}).get("clocks") or {})
     start = clocks.get("start") or {}
     offset = start.get("realtime_ns", 0) - start.get("monotonic_ns", 0)
@@ -169,7 +246,10 @@ def check_switch_records(tap, capture, spans, steal):
     for span_id, (name, duration, tid, begin, cpu) in sorted(spans.items()):
         lo, hi = begin - offset, begin - offset + duration
         off = sum(max(0, min(hi, b) - max(lo, a)) for a, b in intervals.get(tid, []))
-        reference[span_id] = off
+        # The records themselves, for the details of a failure: each (out, in) of the
+        # span's thread that meets the span, in ns from its start.
+        reference[span_id] = (off, [(a - lo, b - lo) for a, b in intervals.get(tid, [])
+                                    if a < hi and b > lo])
         excess = off - (duration - cpu)
         if excess > TOLERANCE * duration or (name != "cpu" and -excess > TOLERANCE * duration):
             off_target.append(f"{name} {span_id}: {off / 1e6:.1f} ms switched out of "
@@ -178,6 +258,15 @@ def check_switch_records(tap, capture, spans, steal):
               f"{len(spans)} spans is switched out for the time it did not run (±10%; the "
               "CPU-burning spans: not more)", "\n".join(off_target + [steal]))
     return reference
+
+
+def pairing_counters(capture):
+    """summary.json's off_cpu counters of what the pairing cut or could not pair."""
+    off_cpu = (load_json(os.path.join(capture, "summary.json")) or {}).get("off_cpu") or {}
+    keys = ("switch_records", "sched_switch_samples", "intervals", "pieces", "samples_unpaired",
+            "intervals_without_stack", "ins_without_out", "ins_after_in", "out_of_order",
+            "cut_lost", "cut_lost_ns", "cut_thread_exit", "cut_capture_end")
+    return "summary.json off_cpu: " + ", ".join(f"{k} {off_cpu.get(k)}" for k in keys)
 
 
 def check_capture(tap, capture, spans):
@@ -307,7 +396,7 @@ def check_profiles(tap, capture, spans, reference, steal):
     cpu_truth = 0
     for span_id, (name, duration, _, _, cpu) in sorted(spans.items()):
         entry = by_span.get(span_id, new_entry())
-        switched_out = reference.get(span_id, 0)
+        switched_out, records = reference.get(span_id, (0, []))
         ms = (f"{name} {span_id}: {entry['ns'] / 1e6:.2f} ms off-CPU of {duration / 1e6:.2f} ms "
               f"({switched_out / 1e6:.2f} ms switched out in perf's records, "
               f"{cpu / 1e6:.2f} ms on the CPU)")
@@ -319,7 +408,10 @@ def check_profiles(tap, capture, spans, reference, steal):
             bad_states.append(f"{ms}: {entry['runnable_waits']} ns runnable inside a kernel wait "
                               f"({entry['runnable_wait_switches']} switch-outs)")
         if abs(entry["ns"] - switched_out) > max(JOIN_TOLERANCE_NS, JOIN_TOLERANCE * duration):
-            off_target.append(ms)
+            off_target.append(f"{ms}; tid {spans[span_id][2]} switched (out, in) in perf's "
+                              f"records, us from the span's start: "
+                              f"{[(a // 1000, b // 1000) for a, b in records]}; "
+                              f"{dict(entry['states'])}")
         if name == "cpu":
             cpu_duration += duration
             cpu_offcpu += entry["ns"]
@@ -341,10 +433,10 @@ def check_profiles(tap, capture, spans, reference, steal):
                               f"{entry['runnable_waits']} ns inside a kernel wait")
     tap.check(not off_target, f"each of the {len(spans)} spans is off-CPU for the time perf's "
               "switch records have it switched out (±1 ms or 2% of the duration)",
-              "\n".join(off_target + [steal]))
+              "\n".join(off_target + [pairing_counters(capture), steal]))
     tap.check(not no_function, "each blocking span's off-CPU stacks hold its blocking function "
               "(wait_sleeping, wait_for_mutex, wait_for_pipe) but where it was preempted "
-              "outside it", "\n".join(no_function))
+              "outside it", "\n".join(no_function + [pairing_counters(capture), steal]))
     tap.check(not wall_off, f"each of the {len(spans)} spans' wall profile adds up to its "
               "duration (±10%)", "\n".join(wall_off + [steal]))
     # On an idle machine the CPU spans run all along; on a loaded one they wait for a
@@ -356,11 +448,14 @@ def check_profiles(tap, capture, spans, reference, steal):
     tap.check(not bad_states, "thread_state: sleeping for the waits, runnable only where the "
               "thread was preempted or woken (inside a kernel wait: at most 2 switch-outs and "
               "25% of the span)",
-              "\n".join(bad_states))
-    print(f"# off-CPU per span, join - switch records: at most "
-          f"{max((abs(by_span.get(i, new_entry())['ns'] - reference.get(i, 0)) for i in spans), default=0)}"
-          f" ns; runnable inside a kernel wait: at most "
-          f"{max((e['runnable_waits'] for e in by_span.values()), default=0)} ns; {steal}")
+              "\n".join(bad_states + [pairing_counters(capture), steal]))
+    join_gap = max((abs(by_span.get(i, new_entry())["ns"] - reference.get(i, (0, []))[0])
+                    for i in spans), default=0)
+    wall_gap = max((abs(wall_by_span[i] - d) / d for i, (_, d, _, _, _) in spans.items()),
+                   default=0)
+    print(f"# per span at most: join - switch records {join_gap} ns, runnable inside a kernel "
+          f"wait {max((e['runnable_waits'] for e in by_span.values()), default=0)} ns, "
+          f"wall - duration {100 * wall_gap:.1f}%; {steal}")
 
     summary = load_json(os.path.join(capture, "summary.json")) or {}
     text = json.dumps(summary)
