@@ -11,7 +11,7 @@ namespace spanprof::cli {
 CLI::App* add_export_command(CLI::App& app, ViewCommandOptions& options) {
   CLI::App* cmd = app.add_subcommand(
       "export",
-      "Write a capture in another viewer's format: firefox (Firefox Profiler, Perfetto), chrome "
+      "Write a capture in another viewer's format: firefox (Firefox Profiler), chrome "
       "(Chrome trace JSON: Perfetto, chrome://tracing), folded (one file per span name)");
   cmd->add_option("DIR", options.capture_dir, "Capture directory (as for spanprof join)")
       ->required();

@@ -4,9 +4,10 @@
 // Takes: a ViewModel. Gives:
 //   firefox  the Firefox Profiler's processed format (threads with their
 //            samples and stacks, spans as markers); opens in the Firefox
-//            Profiler and in Perfetto
-//   chrome   Chrome trace JSON: spans as nested slices per thread (Perfetto,
-//            chrome://tracing)
+//            Profiler (Perfetto's Firefox importer reads the other, Gecko,
+//            format: not this one)
+//   chrome   Chrome trace JSON: spans as nested slices per thread, samples as
+//            instants (Perfetto, chrome://tracing; the Firefox Profiler too)
 //   folded   folded stacks ("a;b;c weight"), one file per span name, for
 //            FlameGraph, inferno and speedscope
 #pragma once

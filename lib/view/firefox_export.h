@@ -14,6 +14,12 @@
 // time events (cpu-clock, task-clock) and off-CPU pieces are "tracing-ms"
 // (the sample's duration in ms); other events are "samples" weighted by the
 // event count (the UI says "samples", the numbers are the event's count).
+// Time events also fill threadCPUDelta (ns), which the UI's CPU graph reads.
+//
+// Checked by loading real exports with the profiler's own loader (its
+// profiler-cli 0.8.0): threads, call trees, span markers and off-CPU threads
+// come out as written. Perfetto's "Firefox" importer
+// reads the Gecko format (per-thread schema/data tables), not this one.
 #pragma once
 
 #include <string>
