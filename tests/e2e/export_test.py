@@ -272,6 +272,11 @@ def main():
         if tap.check(code == 0, "spanprof run --off-cpu of the blocking demo", f"code {code}\n{err}"):
             check_capture(tap, spanprof, blocking, work, "off-cpu", off_cpu=True)
 
+        code, out, err = run([spanprof, "export", cpu, "--format", "chrome"])
+        default = os.path.join(cpu, "trace.chrome.json")
+        tap.check(code == 0 and f"wrote: {default}" in out and "__error__" not in load_json(default),
+                  "without -o the chrome export goes to DIR/trace.chrome.json", f"code {code}\n{out}\n{err}")
+
         code, out, err = run([spanprof, "export", cpu, "--format", "svg", "-o",
                               os.path.join(work, "x")])
         tap.check(code not in (0, None) and "svg" in err and len(err.strip().splitlines()) <= 2,

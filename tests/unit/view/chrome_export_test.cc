@@ -156,6 +156,22 @@ TEST(ChromeExport, SamplesAreInstantsWithTheirStacks) {
   EXPECT_DOUBLE_EQ(double(ends[0]["ts"]) - double(begins[0]["ts"]), 5000.0);
 }
 
+TEST(ChromeExport, ASpanEndingBeforeItStartsHasNoDurationAndIsSaid) {
+  ViewModel model = test::sample_model();
+  std::swap(model.spans[3].start_ns, model.spans[3].end_ns);  // a?b on worker: [30, 20] ms
+  Parsed parsed;
+  parse(model, parsed);
+  bool found = false;
+  for (element slice : events(parsed.doc, "X")) {
+    if (std::string_view(slice["name"]) != "a?b") continue;
+    found = true;
+    EXPECT_DOUBLE_EQ(double(slice["ts"]), 30000.0);
+    EXPECT_DOUBLE_EQ(double(slice["dur"]), 0.0);
+  }
+  EXPECT_TRUE(found);
+  EXPECT_TRUE(has_note(parsed.trace, "1 spans end before they start"));
+}
+
 TEST(ChromeExport, BytesThatAreNotUtf8BecomeReplacementCharacters) {
   ViewModel model = test::sample_model();
   model.threads[0].name = "app\xfe";
