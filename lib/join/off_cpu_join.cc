@@ -174,14 +174,29 @@ void OffCpuJoin::on_interval(const offcpu::OffCpuInterval& interval) {
   emit(interval, processes_.thread_name(interval.tid));
 }
 
+const std::vector<uint64_t>& OffCpuJoin::no_stack_locations() {
+  if (no_stack_.empty()) {
+    const symbolize::Frames frames{{std::string(kNoStackFrame), std::string(kNoStackFrame), "", 0, 0}};
+    uint64_t id = off_cpu_->add_location(0, 0, frames);
+    if (id >= location_names_.size()) location_names_.resize(id + 1);
+    location_names_[id].functions.assign(1, std::string(kNoStackFrame));
+    hot_.add_location(id, frames, 0);
+    no_stack_.push_back(id);
+  }
+  return no_stack_;
+}
+
 void OffCpuJoin::emit(const offcpu::OffCpuInterval& interval, std::string_view thread_name) {
-  static const std::vector<uint64_t> kNoLocations;
-  const std::vector<uint64_t>* stack = &kNoLocations;
+  const std::vector<uint64_t>* stack = nullptr;
   auto pending = pending_stacks_.end();
   if (interval.stack != offcpu::kNoStack) {
     pending = pending_stacks_.find(interval.stack);
-    if (pending != pending_stacks_.end()) stack = &pending->second;
+    if (pending != pending_stacks_.end() && !pending->second.empty()) stack = &pending->second;
   }
+  // A piece with no location at all is left out by pprof tools (go tool
+  // pprof -raw, -traces): it gets one frame that says what is missing.
+  const bool stackless = stack == nullptr;
+  if (stackless) stack = &no_stack_locations();
   int64_t total = static_cast<int64_t>(interval.end - interval.start);
   size_t state = static_cast<size_t>(interval.state);
   off_cpu_ns_[state] += total;
@@ -194,7 +209,7 @@ void OffCpuJoin::emit(const offcpu::OffCpuInterval& interval, std::string_view t
   }
   hot_.add_stack(user_ids_.empty() ? *stack : user_ids_, total);
   current_stack_ = stack;
-  current_stack_id_ = stack->empty() ? offcpu::kNoStack : stack_id(*stack);
+  current_stack_id_ = stackless ? offcpu::kNoStack : stack_id(*stack);
   if (attribution_ == nullptr) {
     std::optional<int64_t> start;
     if (clock_ != nullptr) start = clock_->to_unix_ns(interval.start);

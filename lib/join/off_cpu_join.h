@@ -41,6 +41,10 @@
 
 namespace spanprof::join {
 
+// The frame of off-CPU pieces whose switch-out had no sched_switch sample
+// (PairingStats: intervals_without_stack).
+inline constexpr std::string_view kNoStackFrame = "[no stack: switch-out without a sched_switch sample]";
+
 class OffCpuJoin {
  public:
   // sched_switch_attr: the capture's sched:sched_switch event. The sinks may be null.
@@ -113,6 +117,9 @@ class OffCpuJoin {
     bool kernel = false;
   };
   std::vector<LocationNames> location_names_;  // by off-CPU location id
+  // The one location of pieces whose switch-out had no stack (created on first use).
+  const std::vector<uint64_t>& no_stack_locations();
+  std::vector<uint64_t> no_stack_;
   // Intervals completed before labelling started, in completion order.
   struct HeldInterval {
     offcpu::OffCpuInterval interval;

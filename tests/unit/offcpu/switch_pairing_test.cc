@@ -111,14 +111,15 @@ TEST_F(Pairing, SampleAfterTheSwitchOutWithALaterTimeIsNotItsSample) {
 TEST_F(Pairing, SampleTooLongBeforeTheSwitchOutIsReleasedUnpaired) {
   sample(7, 1'000, kSleep, 11);
   pairing_.on_switch_out(kPid, 7, 1'000 + kSampleToSwitchOutNs + 1, false);
-  pairing_.on_switch_in(kPid, 7, 5'000'000);
+  pairing_.on_switch_in(kPid, 7, kSampleToSwitchOutNs + 5'000'000);
   ASSERT_EQ(intervals_.size(), 1u);
   EXPECT_EQ(intervals_[0].stack, kNoStack);
   EXPECT_EQ(pairing_.stats().samples_unpaired, 1u);
   // At the tolerance exactly, it still pairs.
-  sample(7, 6'000'000, kSleep, 12);
-  pairing_.on_switch_out(kPid, 7, 6'000'000 + kSampleToSwitchOutNs, false);
-  pairing_.on_switch_in(kPid, 7, 9'000'000);
+  const uint64_t later = kSampleToSwitchOutNs + 6'000'000;
+  sample(7, later, kSleep, 12);
+  pairing_.on_switch_out(kPid, 7, later + kSampleToSwitchOutNs, false);
+  pairing_.on_switch_in(kPid, 7, later + kSampleToSwitchOutNs + 3'000'000);
   ASSERT_EQ(intervals_.size(), 2u);
   EXPECT_EQ(intervals_[1].stack, 12u);
   expect_handles_back_once();
