@@ -48,17 +48,24 @@ def load_json(path):
 
 
 class PageCheck:
+    """Gathers (case, page, expect) and checks them all in one browser (check_page.js);
+    each of its checks becomes a TAP line."""
+
     def __init__(self, tap, node, script, out_dir):
         self.tap, self.node, self.script, self.out_dir = tap, node, script, out_dir
+        self.cases = []
 
-    def check(self, case, page, expect, work):
-        """Runs check_page.js on page with expect; each of its checks becomes a TAP line."""
-        expect_path = os.path.join(work, f"{case}-expect.json")
-        with open(expect_path, "w") as f:
-            json.dump(expect, f)
-        code, out, err = run([self.node, self.script, page, os.path.join(self.out_dir, case),
-                              expect_path], timeout=120)
-        checks = 0
+    def add(self, case, page, expect):
+        self.cases.append({"case": case, "page": page, "expect": expect})
+
+    def run(self, work):
+        if not self.cases:
+            return
+        cases_path = os.path.join(work, "cases.json")
+        with open(cases_path, "w") as f:
+            json.dump(self.cases, f)
+        code, out, err = run([self.node, self.script, cases_path, self.out_dir], timeout=180)
+        checked = set()
         for line in out.splitlines():
             try:
                 item = json.loads(line)
@@ -66,10 +73,11 @@ class PageCheck:
                 continue
             if "screenshot" in item:
                 continue
-            checks += 1
-            self.tap.check(item["ok"], f"{case}: {item['name']}", item.get("detail", ""))
-        self.tap.check(code == 0 and checks > 0, f"{case}: check_page.js ran its checks",
-                       f"exit {code}, {checks} checks\n{err[-2000:]}")
+            checked.add(item["case"])
+            self.tap.check(item["ok"], f"{item['case']}: {item['name']}", item.get("detail", ""))
+        missing = [c["case"] for c in self.cases if c["case"] not in checked]
+        self.tap.check(code == 0 and not missing, "check_page.js checked every page",
+                       f"exit {code}, not checked: {missing}\n{err[-2000:]}")
 
 
 def hottest_user_functions(summary, count):
@@ -105,10 +113,10 @@ def real_captures(tap, pages, spanprof, demo, work):
         tap.check(len(names) >= 2, "demo: summary.json names its spans", str(names))
         if page:
             # The page and summary.json come from the same join: the same weights.
-            pages.check("demo", page, {"spanNames": names, "hottest": hottest_user_functions(summary, 3),
+            pages.add("demo", page, {"spanNames": names, "hottest": hottest_user_functions(summary, 3),
                                        "timeline": True, "interact": True, "frames": 5,
                                        "rootTotal": summary.get("weight"),
-                                       "nameTotals": {n["name"]: n["total"] for n in by_name}}, work)
+                                       "nameTotals": {n["name"]: n["total"] for n in by_name}})
 
     capture = os.path.join(work, "offcpu")
     code, out, err = run([spanprof, "run", "-q", "--off-cpu", "-o", capture, "--", demo, "--blocking",
@@ -121,8 +129,8 @@ def real_captures(tap, pages, spanprof, demo, work):
         tap.check(off, "off-cpu: summary.json lists off-CPU functions", str(summary.get("off_cpu")))
         names = [n["name"] for n in (summary.get("spans") or {}).get("by_name", [])]
         if page:
-            pages.check("off-cpu", page, {"spanNames": names, "timeline": True, "offCpu": True,
-                                          "offCpuFunctions": off, "frames": 3}, work)
+            pages.add("off-cpu", page, {"spanNames": names, "timeline": True, "offCpu": True,
+                                          "offCpuFunctions": off, "frames": 3})
 
     if SANITIZED:
         return
@@ -131,8 +139,8 @@ def real_captures(tap, pages, spanprof, demo, work):
         page = report(tap, spanprof, capture, "no-spans")
         summary = load_json(os.path.join(capture, "summary.json")) or {}
         if page:
-            pages.check("no-spans", page, {"emptyText": "no spans", "hottest": hottest_user_functions(summary, 2),
-                                           "timeline": True, "frames": 3}, work)
+            pages.add("no-spans", page, {"emptyText": "no spans", "hottest": hottest_user_functions(summary, 2),
+                                           "timeline": True, "frames": 3})
 
 
 def made_up_pages(tap, pages, fixture, page_from_json, work):
@@ -155,7 +163,7 @@ def made_up_pages(tap, pages, fixture, page_from_json, work):
         if code == 0:
             code, out, err = run([page_from_json, data, page])
         if tap.check(code == 0, f"{case}: the page is written", f"exit {code}\n{out}\n{err}"):
-            pages.check(case, page, expect, work)
+            pages.add(case, page, expect)
 
 
 def main():
@@ -181,6 +189,7 @@ def main():
             real_captures(tap, pages, spanprof, demo, work)
         else:
             tap.skip("real captures", "this spanprof has no `report` command")
+        pages.run(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     tap.done()
