@@ -124,7 +124,9 @@ class Timeline {
       ctx.moveTo(x, TL_AXIS - 4);
       ctx.lineTo(x, this.height);
       ctx.stroke();
-      ctx.fillText(formatAxisNs(t, step), x + 3, TL_AXIS / 2);
+      const label = formatAxisNs(t, step);
+      const w = ctx.measureText(label).width;
+      ctx.fillText(label, x + 3 + w > width ? x - 3 - w : x + 3, TL_AXIS / 2);
     }
     this.bars = [];
     const bucketW = this.plotW / d.buckets;
