@@ -4,7 +4,9 @@
 
 #include "cli/exit_codes.h"
 #include "cli/join_flags.h"
+#include "cli/progress_bar.h"
 #include "cli/report_printer.h"
+#include "capture/layout.h"
 #include "join/capture_inputs.h"
 #include "run/run_session.h"
 
@@ -31,20 +33,10 @@ CLI::App* add_join_command(CLI::App& app, JoinCommandOptions& options) {
   // The span-matching options: DIR/capture.json records the ones given, and a
   // later join of DIR uses those it is not given (docs/samples-meet-spans.md).
   add_span_matching_flags(*join, options.join.matching);
-  join->add_option("--kernel-symbols", options.kernel_symbols,
-                   "Symbolize kernel frames from /proc/kallsyms: auto (only for captures of "
-                   "this machine's running kernel), always, never")
-      ->check(CLI::IsMember({"auto", "always", "never"}))
-      ->default_val("auto");
-  join->add_flag("--no-kernel", options.no_kernel, "Drop kernel frames from stacks");
-  join->add_option("--buildid-dir", options.join.symbolizer.build_id_cache_dir,
-                   "perf's build-id cache, searched when a binary's path no longer matches "
-                   "(default $HOME/.debug)");
-  join->add_flag("--debuginfod", options.join.symbolizer.debuginfod,
-                 "Let elfutils fetch missing debug info from the servers in DEBUGINFOD_URLS");
-  join->add_option("--perf-map-dir", options.join.symbolizer.perf_map_dir,
-                   "Where perf-PID.map files of JIT runtimes are")
-      ->default_val("/tmp");
+  add_symbol_flags(*join, options.join, options.symbols);
+  join->add_flag("--report", options.report,
+                 "Also write DIR/report.html, the HTML page of this join (spanprof report DIR "
+                 "writes it later)");
   join->add_flag("-q,--quiet", options.quiet, "Print only losses, warnings and errors");
   return join;
 }
@@ -55,21 +47,52 @@ int run_join_command(JoinCommandOptions& options) {
     fmt::print(stderr, "spanprof join: error: give a capture directory DIR or --perf-data FILE\n");
     return kExitUsage;
   }
-  join.include_kernel_frames = !options.no_kernel;
+  apply_symbol_flags(options.symbols, join);
   // With DIR, join_options_for applies them (or capture.json's recorded ones).
   if (options.capture_dir.empty()) join::apply_span_matching(join.matching, join);
-  join.kernel_symbols = options.kernel_symbols == "always"  ? join::KernelSymbols::kAlways
-                        : options.kernel_symbols == "never" ? join::KernelSymbols::kNever
-                                                            : join::KernelSymbols::kAuto;
   if (options.capture_dir.empty() && join.output_path.empty()) join.output_path = "profile.pb.gz";
-  auto report = options.capture_dir.empty() ? join::run_join(join)
-                                            : run::join_capture_dir(options.capture_dir, join);
+  if (options.report && options.capture_dir.empty()) {
+    fmt::print(stderr, "spanprof join: error: --report needs a capture directory DIR (with "
+                       "--perf-data only, there is none to write report.html into)\n");
+    return kExitUsage;
+  }
+  std::optional<Result<view::ReportWritten>> page;
+  const std::string page_path =
+      options.report ? (options.capture_dir.ends_with('/') ? options.capture_dir
+                                                            : options.capture_dir + "/") +
+                           std::string(capture::kReport)
+                     : "";
+  ProgressBar bar("joining");
+  join.progress = bar.callback();
+  auto report = options.capture_dir.empty()
+                    ? join::run_join(join)
+                    : run::join_capture_dir(options.capture_dir, join, page_path, &page);
+  bar.clear();
   if (!report) {
     fmt::print(stderr, "spanprof join: error: {}\n", report.error().to_string());
     return kExitUnusableInput;
   }
   print_join_report(*report, options.quiet);
-  return join_exit_code(*report);
+  int code = join_exit_code(*report);
+  if (page) {
+    if (int page_code = print_report_written(*page, options.quiet); page_code != kExitOk) return page_code;
+  } else if (!options.quiet && !options.capture_dir.empty()) {
+    fmt::print("see it in a browser: spanprof report {}\n", options.capture_dir);
+  }
+  return code;
+}
+
+int print_report_written(const Result<view::ReportWritten>& written, bool quiet) {
+  if (!written) {
+    fmt::print(stderr, "spanprof: error: the report page was not written: {}\n",
+               written.error().to_string());
+    return kExitUnusableInput;
+  }
+  for (const std::string& cut : written->cuts) {
+    if (!quiet) fmt::print("note: {}\n", cut);
+  }
+  fmt::print("report: {} ({:.1f} KB)\n", written->path, static_cast<double>(written->bytes) / 1024.0);
+  return kExitOk;
 }
 
 int join_exit_code(const join::JoinReport& report) {

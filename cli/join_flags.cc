@@ -40,4 +40,28 @@ void add_span_matching_flags(CLI::App& cmd, capture::RecordedJoin& matching,
   }
 }
 
+void add_symbol_flags(CLI::App& cmd, join::JoinOptions& join, SymbolFlags& flags) {
+  cmd.add_option("--kernel-symbols", flags.kernel_symbols,
+                 "Symbolize kernel frames from /proc/kallsyms: auto (only for captures of "
+                 "this machine's running kernel), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->default_val("auto");
+  cmd.add_flag("--no-kernel", flags.no_kernel, "Drop kernel frames from stacks");
+  cmd.add_option("--buildid-dir", join.symbolizer.build_id_cache_dir,
+                 "perf's build-id cache, searched when a binary's path no longer matches "
+                 "(default $HOME/.debug)");
+  cmd.add_flag("--debuginfod", join.symbolizer.debuginfod,
+               "Let elfutils fetch missing debug info from the servers in DEBUGINFOD_URLS");
+  cmd.add_option("--perf-map-dir", join.symbolizer.perf_map_dir,
+                 "Where perf-PID.map files of JIT runtimes are")
+      ->default_val("/tmp");
+}
+
+void apply_symbol_flags(const SymbolFlags& flags, join::JoinOptions& join) {
+  join.include_kernel_frames = !flags.no_kernel;
+  join.kernel_symbols = flags.kernel_symbols == "always"  ? join::KernelSymbols::kAlways
+                        : flags.kernel_symbols == "never" ? join::KernelSymbols::kNever
+                                                          : join::KernelSymbols::kAuto;
+}
+
 }  // namespace spanprof::cli

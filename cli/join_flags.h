@@ -10,8 +10,19 @@
 #include <CLI/CLI.hpp>
 
 #include "capture/capture_record.h"
+#include "join/join.h"
 
 namespace spanprof::cli {
+
+// The symbolization flags of the commands that join (join, report, export):
+// --kernel-symbols, --no-kernel, --buildid-dir, --debuginfod, --perf-map-dir.
+struct SymbolFlags {
+  std::string kernel_symbols = "auto";
+  bool no_kernel = false;
+};
+void add_symbol_flags(CLI::App& cmd, join::JoinOptions& join, SymbolFlags& flags);
+// Puts the flags' choices into join.
+void apply_symbol_flags(const SymbolFlags& flags, join::JoinOptions& join);
 
 // group "" leaves the options in the command's default group.
 void add_span_matching_flags(CLI::App& cmd, capture::RecordedJoin& matching,

@@ -6,6 +6,7 @@
 #include "cli/exit_codes.h"
 #include "cli/join_command.h"
 #include "cli/push_command.h"
+#include "cli/report_command.h"
 #include "cli/run_command.h"
 #include "spanprof_version.h"
 
@@ -23,6 +24,10 @@ int main(int argc, char** argv) {
   CLI::App* run = add_run_command(app, run_options);
   PushCommandOptions push_options;
   CLI::App* push = add_push_command(app, push_options);
+  ViewCommandOptions report_options;
+  CLI::App* report = add_report_command(app, report_options);
+  ViewCommandOptions export_options;
+  CLI::App* export_cmd = add_export_command(app, export_options);
 
   try {
     app.parse(argc, argv);
@@ -49,5 +54,7 @@ int main(int argc, char** argv) {
   if (dump->parsed()) return run_dump_command(dump_options);
   if (run->parsed()) return run_run_command(run_options);
   if (push->parsed()) return run_push_command(push_options);
+  if (report->parsed()) return run_report_command(report_options);
+  if (export_cmd->parsed()) return run_export_command(export_options);
   return kExitUsage;
 }

@@ -5,6 +5,7 @@
 
 #include "cli/exit_codes.h"
 #include "cli/join_command.h"
+#include "cli/progress_bar.h"
 #include "cli/report_printer.h"
 #include "run/run_session.h"
 
@@ -78,6 +79,8 @@ CLI::App* add_run_command(CLI::App& app, RunCommandOptions& options) {
   run->add_flag("--no-namespace-ids", [&options](int64_t) { options.run.namespace_ids = false; },
                 "Do not poll the command's threads for their pid-namespace ids (NSpid) into "
                 "DIR/namespace-ids.tsv, which lets spans stamped in a container match");
+  run->add_flag("--no-report", [&options](int64_t) { options.report = false; },
+                "Write no DIR/report.html (the page is written by default from the same join)");
   run->add_flag("--no-join", options.no_join,
                 "Only record; run `spanprof join DIR` later");
   run->add_flag("-q,--quiet", options.quiet, "Print only warnings, errors and losses");
@@ -170,6 +173,7 @@ int run_run_command(RunCommandOptions& options) {
     fmt::print(stderr, "spanprof run: warning: {}\n", text);
   };
   session.join = !options.no_join;
+  session.report = options.report;
   options.push.quiet = quiet;
   options.push.print_join = false;  // run prints its own join
   const bool pushing = !options.push.settings.server.empty();
@@ -191,10 +195,17 @@ int run_run_command(RunCommandOptions& options) {
     }
     std::fflush(stderr);
   };
+  ProgressBar bar("joining");
+  session.join_options.progress = bar.callback();
   observer.on_joined = [&](const Result<join::JoinReport>& joined) {
+    bar.clear();
     print_joined(joined, capture_dir, quiet);
     std::fflush(stdout);
     std::fflush(stderr);
+  };
+  observer.on_report = [&](const Result<view::ReportWritten>& written) {
+    print_report_written(written, quiet);
+    std::fflush(stdout);
   };
   observer.push = push_observer(capture_dir, options.push, push_who);  // capture_dir: set once recorded
 

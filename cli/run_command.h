@@ -13,6 +13,7 @@ namespace spanprof::cli {
 struct RunCommandOptions {
   record::RunOptions run;
   bool no_join = false;
+  bool report = true;  // --no-report: false
   bool quiet = false;
   PushFlags push;  // push.server set by --push URL: push DIR after the join
 };

@@ -80,6 +80,11 @@ std::string event_profile_path(const std::string& output_path, std::string_view 
   return dir + base + "-" + event + ".pb.gz";
 }
 
+std::string path_in(const std::string& dir, std::string_view name) {
+  if (dir.empty()) return std::string(name);
+  return dir.ends_with('/') ? dir + std::string(name) : dir + "/" + std::string(name);
+}
+
 bool is_capture_file_name(std::string_view name) {
   // An interrupted durable write of any of them ("capture.json.tmp-PID-N"),
   // and spanprof 0.1's "capture.json.tmp".
@@ -93,7 +98,8 @@ bool is_capture_file_name(std::string_view name) {
   }
   if (name.starts_with("profile-") && name.ends_with(".pb.gz")) return true;
   for (std::string_view owned : {kCaptureJson, kPerfData, kReceiverProtobufFile, kReceiverJsonFile,
-                                 kProfile, kOffCpuProfile, kWallProfile, kSummary, kPushState, kOutbox, kPreflightData,
+                                 kProfile, kOffCpuProfile, kWallProfile, kSummary, kReport, kFirefoxExport,
+                                 kChromeExport, kFoldedExport, kPushState, kOutbox, kPreflightData,
                                  kNamespaceIds}) {
     if (name == owned) return true;
   }

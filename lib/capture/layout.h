@@ -16,6 +16,10 @@
 //   DIR/offcpu.pb.gz          off-CPU intervals per span (docs/off-cpu.md)
 //   DIR/wall.pb.gz            CPU samples + off-CPU intervals: wall time per span
 //   DIR/summary.json          the join's summary (docs/summary-json.md)
+//   DIR/report.html           the report page (docs/report.md)
+//   DIR/profile.firefox.json  `spanprof export --format firefox`
+//   DIR/trace.chrome.json     `spanprof export --format chrome`
+//   DIR/folded/               `spanprof export --format folded`: one file per span name
 //   DIR/push.json             what a push shaped (lib/push/push_state.h)
 //   DIR/outbox/               batches a push has not delivered yet (lib/push/outbox.h)
 //   DIR/.preflight.data       perf's short trial run before the command starts
@@ -36,6 +40,10 @@ inline constexpr std::string_view kProfile = "profile.pb.gz";
 inline constexpr std::string_view kOffCpuProfile = "offcpu.pb.gz";
 inline constexpr std::string_view kWallProfile = "wall.pb.gz";
 inline constexpr std::string_view kSummary = "summary.json";
+inline constexpr std::string_view kReport = "report.html";
+inline constexpr std::string_view kFirefoxExport = "profile.firefox.json";
+inline constexpr std::string_view kChromeExport = "trace.chrome.json";
+inline constexpr std::string_view kFoldedExport = "folded";
 inline constexpr std::string_view kPushState = "push.json";
 inline constexpr std::string_view kOutbox = "outbox";
 inline constexpr std::string_view kPreflightData = ".preflight.data";
@@ -61,6 +69,9 @@ std::string event_profile_path(const std::string& output_path, std::string_view 
 // "spans" followed by anything and one of the span file suffixes the span
 // readers take (.jsonl, .json, .pb, each optionally .gz).
 bool is_span_file_name(std::string_view name);
+
+// DIR/NAME ("NAME" when dir is empty).
+std::string path_in(const std::string& dir, std::string_view name);
 
 // Files of an earlier capture that `spanprof run --force` replaces: everything
 // in the list above (and perf's .old copies and interrupted writes), nothing else.

@@ -246,6 +246,7 @@ Result<JoinReport> run_join(const JoinOptions& options) {
 
   auto reader = perfdata::Reader::open(options.perf_data_path);
   if (!reader) return std::unexpected(reader.error());
+  if (options.progress) (*reader)->set_progress(options.progress);
   const perfdata::CaptureInfo& info = (*reader)->info();
   symbolize::SymbolizerOptions symbolizer_options = options.symbolizer;
   switch (options.kernel_symbols) {

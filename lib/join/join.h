@@ -108,6 +108,9 @@ struct JoinOptions {
   capture::RecordedJoin matching;
   // Lines worth telling the user that are no warning (JoinReport::notes).
   std::vector<std::string> input_notes;
+  // Called as perf.data is read (perfdata::Reader::set_progress): the CLI's
+  // progress bar. Not called for small captures.
+  perfdata::Reader::Progress progress;
 };
 
 struct EventSummary {

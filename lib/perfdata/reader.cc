@@ -356,9 +356,16 @@ Result<ReadStats> PerfDataReader::read_records(RecordHandler& handler) {
     on_stream_record(first, stream, queue, stats);  // copied by the queue
   }
   constexpr uint64_t kNothingQueued = UINT64_MAX;
+  constexpr uint64_t kProgressStep = 4u << 20;
+  uint64_t next_progress = kProgressStep;
+  const uint64_t total = data_limit_.value_or(0);
   while (auto record = stream.next()) {
     on_stream_record(*record, stream, queue, stats);
     stream.release_before(queue.lowest_view_offset().value_or(kNothingQueued));
+    if (progress_ && stream.bytes_read() >= next_progress) {
+      progress_(stream.bytes_read(), total);
+      next_progress = stream.bytes_read() + kProgressStep;
+    }
   }
   queue.flush_all();
 

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -56,6 +57,14 @@ class Reader {
   // Streams every record to handler in time order. Returns an error only when
   // nothing could be read; damage later in the data is reported in ReadStats.
   virtual Result<ReadStats> read_records(RecordHandler& handler) = 0;
+
+  // Called while read_records runs, every few MiB: bytes of the data section
+  // read so far and its size (0 when unknown: a pipe or an unfinished capture).
+  using Progress = std::function<void(uint64_t done, uint64_t total)>;
+  void set_progress(Progress progress) { progress_ = std::move(progress); }
+
+ protected:
+  Progress progress_;
 };
 
 }  // namespace spanprof::perfdata

@@ -12,6 +12,7 @@
 #include "join/join.h"
 #include "push/push_session.h"
 #include "record/recording.h"
+#include "view/view_session.h"
 
 namespace spanprof::run {
 
@@ -19,6 +20,7 @@ struct RunSessionOptions {
   record::RunOptions record;
   bool join = true;                           // false: --no-join, only record (and push)
   join::JoinOptions join_options;             // paths are filled from the capture directory
+  bool report = true;                         // DIR/report.html from the same join (--no-report: none)
   std::optional<push::PushSettings> push;     // --push URL and the push flags
 };
 
@@ -27,12 +29,15 @@ struct RunObserver {
   std::function<void(const record::RunReport&)> on_recorded;
   // The join's result (an error is not fatal: the capture is kept).
   std::function<void(const Result<join::JoinReport>&)> on_joined;
+  // The report page, after on_joined (an error leaves the profiles written).
+  std::function<void(const Result<view::ReportWritten>&)> on_report;
   push::PushObserver push;
 };
 
 struct RunOutcome {
   record::RunReport recorded;
   std::optional<Result<join::JoinReport>> joined;  // absent with --no-join
+  std::optional<Result<view::ReportWritten>> report;  // absent without a join that worked or with --no-report
   std::optional<std::expected<push::PushOutcome, push::PushFailure>> pushed;
 };
 
@@ -44,7 +49,10 @@ std::expected<RunOutcome, record::RunFailure> run_session(RunSessionOptions opti
 // The join of a recorded capture directory: `spanprof join DIR`'s inputs. The
 // span-matching options given in options.matching are recorded in
 // capture.json after the join (capture::record_join); with none given, the
-// recorded ones apply (join_options_for).
-Result<join::JoinReport> join_capture_dir(const std::string& dir, join::JoinOptions options);
+// recorded ones apply (join_options_for). With report_path, the same join
+// also gives the report page (view::ReportPass), written there into *report.
+Result<join::JoinReport> join_capture_dir(const std::string& dir, join::JoinOptions options,
+                                          const std::string& report_path = "",
+                                          std::optional<Result<view::ReportWritten>>* report = nullptr);
 
 }  // namespace spanprof::run

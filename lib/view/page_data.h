@@ -38,7 +38,8 @@
 //                  samples summed by all other columns. span = the innermost kept span
 //                  the samples are in (-1 outside spans), top = the last span up its
 //                  parents still on the sample's thread (see view_model.h): the
-//                  samples are in every span from `span` up to `top`. stack -1: empty.
+//                  samples are in every span from `span` up to `top`. span = top = -2:
+//                  in spans, none of them listed (cuts says so). stack -1: empty.
 //   name_rows      flat stride 5: [name, stack, kind, weight, count]: per span name,
 //                  the samples inside spans of that name (each sample once per name)
 //   cuts           [message, ...]: what was left out to keep the page small

@@ -1,0 +1,52 @@
+#include "cli/report_command.h"
+
+#include <fmt/format.h>
+
+#include "cli/exit_codes.h"
+#include "cli/progress_bar.h"
+#include "cli/join_command.h"
+#include "cli/report_printer.h"
+#include "view/view_session.h"
+
+namespace spanprof::cli {
+
+void add_view_join_flags(CLI::App& cmd, ViewCommandOptions& options) {
+  add_span_matching_flags(cmd, options.join.matching, "Span matching (as for spanprof join)");
+  add_symbol_flags(cmd, options.join, options.symbols);
+  cmd.add_flag("-q,--quiet", options.quiet, "Print only the output's path, warnings and errors");
+}
+
+void print_join_warnings(const join::JoinReport& report) {
+  print_join_report(report, ReportDetail::kQuiet, stdout, stderr);
+}
+
+CLI::App* add_report_command(CLI::App& app, ViewCommandOptions& options) {
+  CLI::App* cmd = app.add_subcommand(
+      "report",
+      "Write one self-contained HTML page of a capture: the span table, flame graphs (whole, per "
+      "span name, per span, per time range) and a timeline per thread; opens from disk");
+  cmd->add_option("DIR", options.capture_dir, "Capture directory (as for spanprof join)")
+      ->required();
+  cmd->add_option("-o,--output", options.output, "The page to write (default DIR/report.html)");
+  add_view_join_flags(*cmd, options);
+  return cmd;
+}
+
+int run_report_command(ViewCommandOptions& options) {
+  apply_symbol_flags(options.symbols, options.join);
+  ProgressBar bar("joining");
+  options.join.progress = bar.callback();
+  auto outcome = view::report_capture_dir(options.capture_dir, options.join, options.output);
+  bar.clear();
+  if (!outcome) {
+    fmt::print(stderr, "spanprof report: error: {}\n", outcome.error().to_string());
+    return kExitUnusableInput;
+  }
+  print_join_warnings(outcome->join);
+  for (const std::string& cut : outcome->report.cuts) fmt::print("note: {}\n", cut);
+  fmt::print("report: {} ({:.1f} KB); open it in a browser\n", outcome->report.path,
+             static_cast<double>(outcome->report.bytes) / 1024.0);
+  return join_exit_code(outcome->join);
+}
+
+}  // namespace spanprof::cli

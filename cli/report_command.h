@@ -1,0 +1,35 @@
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/join_flags.h"
+#include "join/join.h"
+#include "view/exports.h"
+
+namespace spanprof::cli {
+
+struct ViewCommandOptions {
+  std::string capture_dir;
+  std::string output;  // -o
+  std::string format;  // export only: firefox | chrome | folded
+  join::JoinOptions join;
+  SymbolFlags symbols;
+  bool quiet = false;
+};
+
+// Registers `spanprof report` and `spanprof export` on app.
+CLI::App* add_report_command(CLI::App& app, ViewCommandOptions& options);
+CLI::App* add_export_command(CLI::App& app, ViewCommandOptions& options);
+
+// The span-matching, symbol and -q flags report and export share.
+void add_view_join_flags(CLI::App& cmd, ViewCommandOptions& options);
+// The join's losses and warnings, as `spanprof join -q` prints them.
+void print_join_warnings(const join::JoinReport& report);
+
+// Joins DIR, writes the page (or the export); returns the exit code.
+int run_report_command(ViewCommandOptions& options);
+int run_export_command(ViewCommandOptions& options);
+
+}  // namespace spanprof::cli
