@@ -192,9 +192,8 @@ async function interact(page, whole) {
   const bars = await page.evaluate(() => window.spanprofView.timelineBars || []);
   const bar = bars.filter((x) => x.w >= 6).sort((x, y) => y.w - x.w)[0];
   if (check(bar, "the timeline draws span bars", `${bars.length} bars`)) {
-    const tl = await page.$("#timeline-canvas");
-    await tl.scrollIntoViewIfNeeded();
-    const tb = await tl.boundingBox();
+    await page.evaluate(() => document.getElementById("timeline-canvas").scrollIntoView({block: "center"}));
+    const tb = await (await page.$("#timeline-canvas")).boundingBox();
     await page.mouse.click(tb.x + bar.x + bar.w / 2, tb.y + bar.y + bar.h / 2);
     const cap = await page.textContent("#flame-caption");
     check(cap.includes("one span: " + bar.name), `clicking a ${bar.name} bar shows that span's flame graph`, cap);
@@ -203,12 +202,11 @@ async function interact(page, whole) {
   // A time range: drag over the middle third of the timeline.
   await page.click("#reset-selection");
   const all = await drawn(page);
-  const canvas = await page.$("#timeline-canvas");
-  const box = await canvas.boundingBox();
-  const left = box.x + 170 + (box.width - 178) * 0.40;
-  const right = box.x + 170 + (box.width - 178) * 0.55;
-  await canvas.scrollIntoViewIfNeeded();
-  const b = await canvas.boundingBox();
+  // In the middle of the window: the sticky controls bar covers the top.
+  await page.evaluate(() => document.getElementById("timeline-canvas").scrollIntoView({block: "center"}));
+  const b = await (await page.$("#timeline-canvas")).boundingBox();
+  const left = b.x + 170 + (b.width - 178) * 0.40;
+  const right = b.x + 170 + (b.width - 178) * 0.55;
   await page.mouse.move(left, b.y + 8);
   await page.mouse.down();
   await page.mouse.move((left + right) / 2, b.y + 8, {steps: 4});
