@@ -103,7 +103,7 @@ def record(tap, spanprof, capture, case, argv):
 
 
 def real_captures(tap, pages, spanprof, demo, work):
-    duration = "800" if SANITIZED else "1500"
+    duration = "800" if SANITIZED else "1000"
     capture = os.path.join(work, "demo")
     if record(tap, spanprof, capture, "demo", [demo, "--duration-ms", duration]):
         page = report(tap, spanprof, capture, "demo")

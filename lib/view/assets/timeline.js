@@ -67,7 +67,7 @@ class Timeline {
     let y = TL_AXIS;
     for (const lane of this.lanes) {
       lane.y = y;
-      lane.h = 6 + TL_TICKS + lane.levels * TL_BAR + 6;
+      lane.h = Math.max(lane.pid !== lane.tid ? 36 : 26, 6 + TL_TICKS + lane.levels * TL_BAR + 6);
       y += lane.h;
     }
     this.height = y + 4;
@@ -78,8 +78,11 @@ class Timeline {
       for (const v of lane.density.event) if (v > eventMax) eventMax = v;
       for (const v of lane.density.off) if (v > offMax) offMax = v;
     }
-    this.eventMax = eventMax;
-    this.offMax = offMax;
+    // Tick strength: the share of the bucket a thread spent on CPU or off it when
+    // weights are nanoseconds, else the share of the busiest bucket.
+    const b = d.bucketNs > 0 ? d.bucketNs : 0;
+    this.eventScale = d.event.is_time && b ? b : eventMax;
+    this.offScale = b || offMax;
   }
 
   // A row for each span of a lane: below its parent (when on the lane), in the
@@ -148,11 +151,11 @@ class Timeline {
           const x = TL_GUTTER + b * bucketW;
           const w = Math.max(1, bucketW);
           if (ev > 0) {
-            ctx.fillStyle = `rgba(222, 90, 30, ${0.25 + 0.75 * Math.min(1, ev / this.eventMax)})`;
+            ctx.fillStyle = `rgba(222, 90, 30, ${0.25 + 0.75 * Math.min(1, ev / this.eventScale)})`;
             ctx.fillRect(x, ty, w, TL_TICKS / 2);
           }
           if (off > 0) {
-            ctx.fillStyle = `rgba(40, 110, 210, ${0.25 + 0.75 * Math.min(1, off / this.offMax)})`;
+            ctx.fillStyle = `rgba(40, 110, 210, ${0.25 + 0.75 * Math.min(1, off / this.offScale)})`;
             ctx.fillRect(x, ty + TL_TICKS / 2, w, TL_TICKS / 2);
           }
         }
