@@ -245,7 +245,8 @@ async function interact(page, whole) {
 
 // The off-CPU metric draws something else than CPU, with its states.
 async function offCpu(page) {
-  await page.click("#reset-selection").catch(() => {});
+  // Back to the whole capture (the button is disabled when it is shown already).
+  if (await page.isEnabled("#reset-selection")) await page.click("#reset-selection");
   const cpu = await drawn(page);
   const options = await page.$$eval("#metric option", (o) => o.map((x) => x.value));
   check(options.includes("off") && options.includes("wall"), "the metric selector offers off-CPU and wall",
