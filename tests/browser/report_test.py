@@ -178,6 +178,9 @@ def main():
     if not os.path.isdir(os.path.join(here, "node_modules", "playwright-core")):
         tap.skip_all("playwright-core is not installed (npm ci in tests/browser)")
     os.makedirs(out_dir, exist_ok=True)
+    for old in os.listdir(out_dir):  # a previous run's screenshots would mislead
+        if old.endswith(".png"):
+            os.remove(os.path.join(out_dir, old))
     print(f"# screenshots: {out_dir}")
     pages = PageCheck(tap, node, os.path.join(here, "check_page.js"), out_dir)
     work = tempfile.mkdtemp(prefix="spanprof-browser-")
