@@ -1,22 +1,24 @@
-// Opens one report page (file://) in Debian's headless chromium with
-// playwright-core and checks what it shows and draws; prints one JSON line per
-// check ({ok, name, detail}) for report_test.py to turn into TAP, and keeps
-// screenshots.
-//   node check_page.js PAGE.html SHOT_PREFIX EXPECT.json
-// EXPECT: {spanNames: [...], hottest: [...], timeline: bool, offCpu: bool,
-//          emptyText: "..." (text the page must show), interact: bool, frames: N (at least),
-//          title, rootTotal (summary.json's weight), nameTotals {name: spans.by_name total},
-//          offCpuFunctions: [...]}
+// Opens report pages (file://) in Debian's headless chromium with playwright-core,
+// one browser for all, and checks what each shows and draws; prints one JSON line
+// per check ({case, ok, name, detail}) for report_test.py to turn into TAP, and
+// keeps screenshots (OUT_DIR/CASE-STEP.png).
+//   node check_page.js CASES.json OUT_DIR
+// CASES: [{case, page, expect}], expect: {spanNames: [...], hottest: [...],
+//   timeline: bool, offCpu: bool, emptyText: "..." or [...] (text the page must show),
+//   interact: bool, frames: N (at least), title, rootTotal (summary.json's weight),
+//   nameTotals {name: spans.by_name total}, offCpuFunctions: [...]}
 "use strict";
 const fs = require("fs");
 const path = require("path");
 const {chromium} = require("playwright-core");
 
-const [pagePath, shotPrefix, expectPath] = process.argv.slice(2);
-const expect = JSON.parse(fs.readFileSync(expectPath, "utf8"));
+const [casesPath, outDir] = process.argv.slice(2);
+const cases = JSON.parse(fs.readFileSync(casesPath, "utf8"));
+let current = "";
+let expect = {};
 
 function check(ok, name, detail) {
-  process.stdout.write(JSON.stringify({ok: !!ok, name, detail: ok ? "" : String(detail || "")}) + "\n");
+  process.stdout.write(JSON.stringify({case: current, ok: !!ok, name, detail: ok ? "" : String(detail || "")}) + "\n");
   return !!ok;
 }
 
@@ -33,7 +35,7 @@ function sameDrawing(a, b) {
 }
 
 async function shot(page, name) {
-  const file = `${shotPrefix}-${name}.png`;
+  const file = path.join(outDir, `${current}-${name}.png`);
   await page.screenshot({path: file, fullPage: true});
   process.stdout.write(JSON.stringify({screenshot: file}) + "\n");
 }
@@ -47,60 +49,74 @@ async function main() {
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
            "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
-  const problems = [];
-  const requests = [];
   try {
-    const page = await browser.newPage({viewport: {width: 1500, height: 1000}});
-    page.on("console", (m) => { if (m.type() === "error") problems.push("console: " + m.text()); });
-    page.on("pageerror", (e) => problems.push("page error: " + e.message));
-    page.on("request", (r) => { if (!r.url().startsWith("file:")) requests.push(r.url()); });
-    const dialogs = [];
-    page.on("dialog", (d) => { dialogs.push(d.message()); d.dismiss(); });
-    await page.goto("file://" + path.resolve(pagePath));
-    const ready = await page.waitForFunction(() => document.body.dataset.ready === "1", null, {timeout: 15000})
-      .then(() => true, () => false);
-    check(ready, "the page renders (body data-ready)", problems.join("; ") || "no data-ready after 15 s");
-    const text = await page.evaluate(() => document.body.innerText);
-    await shot(page, "loaded");
-    if (expect.emptyText) {
-      for (const t of [].concat(expect.emptyText)) {
-        check(text.includes(t), `the page says "${t}"`, "page text: " + text.slice(0, 600));
+    for (const one of cases) {
+      current = one.case;
+      expect = one.expect;
+      const context = await browser.newContext({viewport: {width: 1500, height: 1000}});
+      try {
+        await checkPage(await context.newPage(), one.page);
+      } catch (error) {
+        check(false, "the checks ran to their end", error.stack || error);
+      } finally {
+        await context.close();
       }
     }
-    if (expect.title !== undefined) {
-      const title = await page.evaluate(() => document.getElementById("title").textContent);
-      check(title === expect.title, "the header shows the command as written", `title ${JSON.stringify(title)}`);
-    }
-    for (const name of expect.spanNames || []) {
-      const shown = await page.$$eval("tr.span-name", (rows, n) => rows.some((r) => r.dataset.name === n), name);
-      check(shown, `the span table lists ${name}`, "rows: " + text.slice(0, 300));
-    }
-    const functions = await page.$$eval("#functions tr[data-function]", (rows) => rows.map((r) => r.dataset.function));
-    for (const fn of expect.hottest || []) {
-      check(functions.includes(fn), `the top functions list ${fn} (summary.json's hottest)`,
-            "listed: " + functions.slice(0, 15).join(", "));
-    }
-    const whole = await drawn(page);
-    if (expect.frames !== undefined) {
-      check(whole.length >= expect.frames, `the flame graph drew frames (${whole.length})`, "drawn: " + whole.length);
-    }
-    if (expect.rootTotal !== undefined) {
-      const root = whole.length ? whole[0].total : 0;
-      check(root === expect.rootTotal, `the whole-capture graph holds summary.json's weight (${expect.rootTotal})`,
-            `drawn root total ${root}`);
-    }
-    const hasTimeline = await page.$("#timeline-canvas") !== null;
-    check(hasTimeline === !!expect.timeline, expect.timeline ? "the timeline is drawn" : "no timeline is drawn",
-          "timeline canvas " + (hasTimeline ? "present" : "absent"));
-
-    if (expect.interact) await interact(page, whole);
-    if (expect.offCpu) await offCpu(page);
-    check(dialogs.length === 0, "no script ran from the data (no dialogs)", dialogs.join("; "));
-    check(requests.length === 0, "the page makes no network request", requests.join(" "));
-    check(problems.length === 0, "no console error or page error", problems.join("; "));
   } finally {
     await browser.close();
   }
+}
+
+async function checkPage(page, pagePath) {
+  const problems = [];
+  const requests = [];
+  page.on("console", (m) => { if (m.type() === "error") problems.push("console: " + m.text()); });
+  page.on("pageerror", (e) => problems.push("page error: " + e.message));
+  page.on("request", (r) => { if (!r.url().startsWith("file:")) requests.push(r.url()); });
+  const dialogs = [];
+  page.on("dialog", (d) => { dialogs.push(d.message()); d.dismiss(); });
+  await page.goto("file://" + path.resolve(pagePath));
+  const ready = await page.waitForFunction(() => document.body.dataset.ready === "1", null, {timeout: 15000})
+    .then(() => true, () => false);
+  check(ready, "the page renders (body data-ready)", problems.join("; ") || "no data-ready after 15 s");
+  const text = await page.evaluate(() => document.body.innerText);
+  await shot(page, "loaded");
+  if (expect.emptyText) {
+    for (const t of [].concat(expect.emptyText)) {
+      check(text.includes(t), `the page says "${t}"`, "page text: " + text.slice(0, 600));
+    }
+  }
+  if (expect.title !== undefined) {
+    const title = await page.evaluate(() => document.getElementById("title").textContent);
+    check(title === expect.title, "the header shows the command as written", `title ${JSON.stringify(title)}`);
+  }
+  for (const name of expect.spanNames || []) {
+    const shown = await page.$$eval("tr.span-name", (rows, n) => rows.some((r) => r.dataset.name === n), name);
+    check(shown, `the span table lists ${name}`, "rows: " + text.slice(0, 300));
+  }
+  const functions = await page.$$eval("#functions tr[data-function]", (rows) => rows.map((r) => r.dataset.function));
+  for (const fn of expect.hottest || []) {
+    check(functions.includes(fn), `the top functions list ${fn} (summary.json's hottest)`,
+          "listed: " + functions.slice(0, 15).join(", "));
+  }
+  const whole = await drawn(page);
+  if (expect.frames !== undefined) {
+    check(whole.length >= expect.frames, `the flame graph drew frames (${whole.length})`, "drawn: " + whole.length);
+  }
+  if (expect.rootTotal !== undefined) {
+    const root = whole.length ? whole[0].total : 0;
+    check(root === expect.rootTotal, `the whole-capture graph holds summary.json's weight (${expect.rootTotal})`,
+          `drawn root total ${root}`);
+  }
+  const hasTimeline = await page.$("#timeline-canvas") !== null;
+  check(hasTimeline === !!expect.timeline, expect.timeline ? "the timeline is drawn" : "no timeline is drawn",
+        "timeline canvas " + (hasTimeline ? "present" : "absent"));
+
+  if (expect.interact) await interact(page, whole);
+  if (expect.offCpu) await offCpu(page);
+  check(dialogs.length === 0, "no script ran from the data (no dialogs)", dialogs.join("; "));
+  check(requests.length === 0, "the page makes no network request", requests.join(" "));
+  check(problems.length === 0, "no console error or page error", problems.join("; "));
 }
 
 // Choose a span name, zoom, search, select a time range and a single span.
@@ -176,9 +192,8 @@ async function interact(page, whole) {
   const bars = await page.evaluate(() => window.spanprofView.timelineBars || []);
   const bar = bars.filter((x) => x.w >= 6).sort((x, y) => y.w - x.w)[0];
   if (check(bar, "the timeline draws span bars", `${bars.length} bars`)) {
-    const tl = await page.$("#timeline-canvas");
-    await tl.scrollIntoViewIfNeeded();
-    const tb = await tl.boundingBox();
+    await page.evaluate(() => document.getElementById("timeline-canvas").scrollIntoView({block: "center"}));
+    const tb = await (await page.$("#timeline-canvas")).boundingBox();
     await page.mouse.click(tb.x + bar.x + bar.w / 2, tb.y + bar.y + bar.h / 2);
     const cap = await page.textContent("#flame-caption");
     check(cap.includes("one span: " + bar.name), `clicking a ${bar.name} bar shows that span's flame graph`, cap);
@@ -187,12 +202,11 @@ async function interact(page, whole) {
   // A time range: drag over the middle third of the timeline.
   await page.click("#reset-selection");
   const all = await drawn(page);
-  const canvas = await page.$("#timeline-canvas");
-  const box = await canvas.boundingBox();
-  const left = box.x + 170 + (box.width - 178) * 0.40;
-  const right = box.x + 170 + (box.width - 178) * 0.55;
-  await canvas.scrollIntoViewIfNeeded();
-  const b = await canvas.boundingBox();
+  // In the middle of the window: the sticky controls bar covers the top.
+  await page.evaluate(() => document.getElementById("timeline-canvas").scrollIntoView({block: "center"}));
+  const b = await (await page.$("#timeline-canvas")).boundingBox();
+  const left = b.x + 170 + (b.width - 178) * 0.40;
+  const right = b.x + 170 + (b.width - 178) * 0.55;
   await page.mouse.move(left, b.y + 8);
   await page.mouse.down();
   await page.mouse.move((left + right) / 2, b.y + 8, {steps: 4});
@@ -231,7 +245,8 @@ async function interact(page, whole) {
 
 // The off-CPU metric draws something else than CPU, with its states.
 async function offCpu(page) {
-  await page.click("#reset-selection").catch(() => {});
+  // Back to the whole capture (the button is disabled when it is shown already).
+  if (await page.isEnabled("#reset-selection")) await page.click("#reset-selection");
   const cpu = await drawn(page);
   const options = await page.$$eval("#metric option", (o) => o.map((x) => x.value));
   check(options.includes("off") && options.includes("wall"), "the metric selector offers off-CPU and wall",

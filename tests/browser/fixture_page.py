@@ -55,6 +55,15 @@ def busy(hostile=False, has_clock=True):
                 rows += [b, thread, -1, -1, 7, 0, 1_001_000, 1]
                 rows += [b, thread, base, base, 7, 1, 2_500_000, 1]
             t += length + rng.randint(5, 15) * 1_000_000
+    if hostile:
+        # Edges a real page may hold: a span on no known thread, one reaching past both
+        # ends of the capture, samples with an empty stack.
+        for thread, start, end in ((-1, 100_000_000, 200_000_000), (1, -50_000_000, duration + 50_000_000)):
+            index = len(span_ids)
+            spans += [0, thread, start, end, -1, index, 0]
+            span_ids.append([f"{index:016x}", f"{index:032x}"])
+            per_name[0].append(index)
+        rows += [0, 0, -1, -1, -1, 0, 1_001_000, 1]
     if not has_clock:
         rows = [0 if i % 8 == 0 else v for i, v in enumerate(rows)]
         buckets, bucket_ns = 1, duration

@@ -203,7 +203,8 @@ class ReportApp {
       el("span", {class: "swatch", style: "background: rgb(222, 90, 30)"}), d.event.name + " samples",
       d.raw.has_off_cpu ? [el("span", {class: "swatch", style: "background: rgb(40, 110, 210)"}),
                            "off-CPU time"] : null,
-      el("span", {class: "swatch", style: "background: hsl(180, 45%, 66%)"}), "spans, nested by depth");
+      d.spanCount ? [el("span", {class: "swatch", style: "background: hsl(180, 45%, 66%)"}),
+                     "spans, nested by depth"] : " (the capture has no spans)");
     container.before(legend);
     this.timeline = new Timeline(container, d, this.tooltip);
     this.timeline.onRange = (from, to, thread) => {

@@ -242,7 +242,9 @@ class ReportData {
     return (this.spanWeightCache = {event, off, samples});
   }
 
-  // Per thread index: main-event weight and off-CPU ns per bucket (the timeline's ticks).
+  // Per thread index: main-event weight and off-CPU ns per bucket (the timeline's
+  // ticks). An off-CPU piece's time is its start (lib/join/off_cpu_join.cc): its
+  // nanoseconds are spread from there over the buckets it lasts.
   threadDensity() {
     if (this.threadDensityCache) return this.threadDensityCache;
     const byThread = new Map();
@@ -260,8 +262,13 @@ class ReportData {
         d.event[b] += rows[o + 6];
         d.eventTotal += rows[o + 6];
       } else {
-        d.off[b] += rows[o + 6];
         d.offTotal += rows[o + 6];
+        let left = rows[o + 6];
+        for (let k = b; k < this.buckets && left > 0; k++) {
+          const part = this.bucketNs > 0 ? Math.min(left, this.bucketNs) : left;
+          d.off[k] += part;
+          left -= part;
+        }
       }
     }
     return (this.threadDensityCache = byThread);

@@ -6,7 +6,7 @@ const TL_GUTTER = 170;
 const TL_AXIS = 22;
 const TL_TICKS = 12;
 const TL_BAR = 15;
-const TL_MAX_DEPTH = 10;   // deeper spans are drawn at this depth
+const TL_MAX_DEPTH = 12;   // span rows per lane
 const TL_MAX_LANES = 64;
 
 class Timeline {
@@ -52,10 +52,11 @@ class Timeline {
       const spans = byThread.get(index) || [];
       const dens = density.get(index);
       if (!spans.length && !dens) return;
-      let depth = 0;
-      for (const s of spans) depth = Math.max(depth, Math.min(TL_MAX_DEPTH, d.spans[s * SPAN_STRIDE + 6]));
-      lanes.push({thread: index, pid: t[0], tid: t[1], name: t[2] || "", spans,
-                  levels: spans.length ? depth + 1 : 0, density: dens,
+      const level = this.packLevels(spans);
+      let depth = -1;
+      for (const v of level.values()) depth = Math.max(depth, v);
+      lanes.push({thread: index, pid: t[0], tid: t[1], name: t[2] || "", spans, level,
+                  levels: depth + 1, density: dens,
                   weight: (dens ? dens.eventTotal + dens.offTotal : 0) + spans.length});
     });
     // Lanes with spans first, then by what they hold; the rest are cut and said so.
@@ -66,7 +67,7 @@ class Timeline {
     let y = TL_AXIS;
     for (const lane of this.lanes) {
       lane.y = y;
-      lane.h = 6 + TL_TICKS + lane.levels * TL_BAR + 6;
+      lane.h = Math.max(lane.pid !== lane.tid ? 36 : 26, 6 + TL_TICKS + lane.levels * TL_BAR + 6);
       y += lane.h;
     }
     this.height = y + 4;
@@ -77,8 +78,33 @@ class Timeline {
       for (const v of lane.density.event) if (v > eventMax) eventMax = v;
       for (const v of lane.density.off) if (v > offMax) offMax = v;
     }
-    this.eventMax = eventMax;
-    this.offMax = offMax;
+    // Tick strength: the share of the bucket a thread spent on CPU or off it when
+    // weights are nanoseconds, else the share of the busiest bucket.
+    const b = d.bucketNs > 0 ? d.bucketNs : 0;
+    this.eventScale = d.event.is_time && b ? b : eventMax;
+    this.offScale = b || offMax;
+  }
+
+  // A row for each span of a lane: below its parent (when on the lane), in the
+  // first row from there where it overlaps nothing drawn, so that concurrent
+  // spans on one thread (an event loop's requests) do not hide each other.
+  // Spans deeper than TL_MAX_DEPTH rows share the last row.
+  packLevels(spans) {
+    const d = this.data;
+    const sorted = [...spans].sort((a, b) => d.spans[a * SPAN_STRIDE + 2] - d.spans[b * SPAN_STRIDE + 2] ||
+                                             d.spans[b * SPAN_STRIDE + 3] - d.spans[a * SPAN_STRIDE + 3]);
+    const level = new Map();
+    const rowEnd = [];
+    for (const s of sorted) {
+      const o = s * SPAN_STRIDE;
+      const parent = level.get(d.spans[o + 4]);
+      let row = parent === undefined ? 0 : parent + 1;
+      while (row < TL_MAX_DEPTH && rowEnd[row] !== undefined && rowEnd[row] > d.spans[o + 2]) row++;
+      row = Math.min(row, TL_MAX_DEPTH);
+      rowEnd[row] = Math.max(rowEnd[row] === undefined ? -Infinity : rowEnd[row], d.spans[o + 3]);
+      level.set(s, row);
+    }
+    return level;
   }
 
   x(t) { return TL_GUTTER + ((t - this.t0) / (this.t1 - this.t0)) * this.plotW; }
@@ -101,7 +127,9 @@ class Timeline {
       ctx.moveTo(x, TL_AXIS - 4);
       ctx.lineTo(x, this.height);
       ctx.stroke();
-      ctx.fillText(formatAxisNs(t, step), x + 3, TL_AXIS / 2);
+      const label = formatAxisNs(t, step);
+      const w = ctx.measureText(label).width;
+      ctx.fillText(label, x + 3 + w > width ? x - 3 - w : x + 3, TL_AXIS / 2);
     }
     this.bars = [];
     const bucketW = this.plotW / d.buckets;
@@ -123,11 +151,11 @@ class Timeline {
           const x = TL_GUTTER + b * bucketW;
           const w = Math.max(1, bucketW);
           if (ev > 0) {
-            ctx.fillStyle = `rgba(222, 90, 30, ${0.25 + 0.75 * Math.min(1, ev / this.eventMax)})`;
+            ctx.fillStyle = `rgba(222, 90, 30, ${0.25 + 0.75 * Math.min(1, ev / this.eventScale)})`;
             ctx.fillRect(x, ty, w, TL_TICKS / 2);
           }
           if (off > 0) {
-            ctx.fillStyle = `rgba(40, 110, 210, ${0.25 + 0.75 * Math.min(1, off / this.offMax)})`;
+            ctx.fillStyle = `rgba(40, 110, 210, ${0.25 + 0.75 * Math.min(1, off / this.offScale)})`;
             ctx.fillRect(x, ty + TL_TICKS / 2, w, TL_TICKS / 2);
           }
         }
@@ -138,7 +166,7 @@ class Timeline {
         const start = Math.max(this.t0, d.spans[o + 2]);
         const end = Math.min(this.t1, d.spans[o + 3]);
         if (end < this.t0 || start > this.t1) continue;
-        const depth = Math.min(TL_MAX_DEPTH, d.spans[o + 6]);
+        const depth = lane.level.get(s);
         const x = this.x(start);
         const w = Math.max(1, this.x(end) - x);
         const y = ty + TL_TICKS + 2 + depth * TL_BAR;
