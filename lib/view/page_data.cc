@@ -229,9 +229,31 @@ PageData page_data(const ViewModel& model, const std::string& summary_json,
       RowKey key{bucket, sample.thread, span, top,
                  sample.stack == kNone ? -1 : static_cast<int64_t>(sample.stack),
                  static_cast<int64_t>(sample.kind)};
-      Sum& row = rows[key];
-      row.weight += sample.weight;
-      row.count += sample.count;
+      if (sample.kind == SampleKind::kEvent || !has_clock || !sample.time_ns) {
+        Sum& row = rows[key];
+        row.weight += sample.weight;
+        row.count += sample.count;
+        continue;
+      }
+      // An off-CPU piece lasts its weight: each step it covers gets its part,
+      // so a range of the timeline holds the off-CPU time inside it.
+      int64_t at = std::max(*sample.time_ns, start);
+      const int64_t end = *sample.time_ns + sample.weight;
+      int64_t count = sample.count;
+      int64_t left = sample.weight;
+      while (left > 0) {
+        const int64_t step_end =
+            key.bucket >= buckets - 1 ? INT64_MAX : start + (key.bucket + 1) * bucket_ns;
+        const int64_t part = std::min(left, std::max<int64_t>(std::min(end, step_end) - at, 0));
+        const int64_t taken = part > 0 ? part : left;  // before the capture's start: all in step 0
+        Sum& row = rows[key];
+        row.weight += taken;
+        row.count += count;
+        count = 0;
+        left -= taken;
+        at += taken;
+        if (key.bucket < buckets - 1) ++key.bucket;
+      }
     }
     if (rows.size() <= limits.max_rows || buckets == 1) break;
     buckets = std::max<uint32_t>(buckets / 2, 1);

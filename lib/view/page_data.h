@@ -30,12 +30,13 @@
 //                  cut; start/end relative ns, may be < 0 or > duration_ns);
 //                  span_ids[span_id_index] = [span_id_hex, trace_id_hex]
 //   span_ids       [[span_id_hex, trace_id_hex], ...] (one per kept span, same order)
-//   span_names     [{name, count, p50_ns, p95_ns, max_ns, event, off_cpu:[sleeping,
+//   span_names     [{name (an index of names), count, p50_ns, p95_ns, max_ns, event, off_cpu:[sleeping,
 //                   blocked_io, runnable, unknown], samples, without_samples,
 //                   slowest:[span index, ...]}]  ("event": the main event's weight
 //                   inside spans of that name; slowest: kept spans, longest first)
 //   rows           flat stride 8: [bucket, thread, span, top, stack, kind, weight, count]:
-//                  samples summed by all other columns. span = the innermost kept span
+//                  samples summed by all other columns; an off-CPU piece is split over
+//                  the buckets it covers (its count on the first). span = the innermost kept span
 //                  the samples are in (-1 outside spans), top = the last span up its
 //                  parents still on the sample's thread (see view_model.h): the
 //                  samples are in every span from `span` up to `top`. span = top = -2:

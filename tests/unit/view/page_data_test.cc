@@ -109,6 +109,30 @@ TEST(PageData, TheTimelineCoarsensToFitAndSaysSo) {
   EXPECT_NE(page.cuts.back().find("timeline has 1 steps"), std::string::npos);
 }
 
+TEST(PageData, AnOffCpuPieceIsSplitOverTheStepsItCovers) {
+  ViewFixture fx;
+  ViewModel model = fx.collect();
+  model.samples[4].time_ns = 150;
+  model.samples[4].weight = 500;  // 150..650 at 2 ns a step: 250 steps
+  PageData page = page_data(model, "", "");
+  Parsed json(page.json);
+  std::vector<int64_t> rows = json.ints("rows");
+  int64_t off = 0, count = 0, steps = 0, first = -1, last = -1;
+  for (size_t i = 0; i < rows.size(); i += 8) {
+    if (rows[i + 5] == 0) continue;
+    off += rows[i + 6];
+    count += rows[i + 7];
+    ++steps;
+    if (first < 0 || rows[i] < first) first = rows[i];
+    last = std::max(last, rows[i]);
+  }
+  EXPECT_EQ(off, 500);
+  EXPECT_EQ(count, 1);
+  EXPECT_EQ(steps, 250);
+  EXPECT_EQ(first, 75);
+  EXPECT_EQ(last, 324);
+}
+
 TEST(PageData, NoSpansNoSamplesIsStillAPage) {
   ViewModel empty;
   PageData page = page_data(empty, "", "");
