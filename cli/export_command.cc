@@ -38,7 +38,7 @@ int run_export_command(ViewCommandOptions& options) {
     fmt::print(stderr, "spanprof export: error: {}\n", outcome.error().to_string());
     return kExitUnusableInput;
   }
-  print_join_warnings(outcome->join);
+  print_join_warnings(outcome->join, options.quiet);
   for (const std::string& note : outcome->exported.notes) fmt::print("note: {}\n", note);
   for (const std::string& file : outcome->exported.files) fmt::print("wrote: {}\n", file);
   return join_exit_code(outcome->join);

@@ -58,10 +58,7 @@ int run_join_command(JoinCommandOptions& options) {
   }
   std::optional<Result<view::ReportWritten>> page;
   const std::string page_path =
-      options.report ? (options.capture_dir.ends_with('/') ? options.capture_dir
-                                                            : options.capture_dir + "/") +
-                           std::string(capture::kReport)
-                     : "";
+      options.report ? capture::path_in(options.capture_dir, capture::kReport) : "";
   ProgressBar bar("joining");
   join.progress = bar.callback();
   auto report = options.capture_dir.empty()
@@ -75,21 +72,21 @@ int run_join_command(JoinCommandOptions& options) {
   print_join_report(*report, options.quiet);
   int code = join_exit_code(*report);
   if (page) {
-    if (int page_code = print_report_written(*page, options.quiet); page_code != kExitOk) return page_code;
+    if (int page_code = print_report_written(*page); page_code != kExitOk) return page_code;
   } else if (!options.quiet && !options.capture_dir.empty()) {
     fmt::print("see it in a browser: spanprof report {}\n", options.capture_dir);
   }
   return code;
 }
 
-int print_report_written(const Result<view::ReportWritten>& written, bool quiet) {
+int print_report_written(const Result<view::ReportWritten>& written) {
   if (!written) {
     fmt::print(stderr, "spanprof: error: the report page was not written: {}\n",
                written.error().to_string());
     return kExitUnusableInput;
   }
   for (const std::string& cut : written->cuts) {
-    if (!quiet) fmt::print("note: {}\n", cut);
+    fmt::print("note: {}\n", cut);  // what the page left out is said, also with -q
   }
   fmt::print("report: {} ({:.1f} KB)\n", written->path, static_cast<double>(written->bytes) / 1024.0);
   return kExitOk;

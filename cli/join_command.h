@@ -26,7 +26,8 @@ CLI::App* add_join_command(CLI::App& app, JoinCommandOptions& options);
 int run_join_command(JoinCommandOptions& options);
 
 // Prints where the report page went (or why it did not); returns 0 or kExitUnusableInput.
-int print_report_written(const Result<view::ReportWritten>& written, bool quiet);
+// The page's cuts are printed also with -q.
+int print_report_written(const Result<view::ReportWritten>& written);
 
 // 0, or 3 when the profile was written without span labels (spans not joined).
 int join_exit_code(const join::JoinReport& report);

@@ -13,11 +13,12 @@ namespace spanprof::cli {
 void add_view_join_flags(CLI::App& cmd, ViewCommandOptions& options) {
   add_span_matching_flags(cmd, options.join.matching, "Span matching (as for spanprof join)");
   add_symbol_flags(cmd, options.join, options.symbols);
-  cmd.add_flag("-q,--quiet", options.quiet, "Print only the output's path, warnings and errors");
+  cmd.add_flag("-q,--quiet", options.quiet,
+               "Print only the output, the losses, warnings and errors (not the join's summary)");
 }
 
-void print_join_warnings(const join::JoinReport& report) {
-  print_join_report(report, ReportDetail::kQuiet, stdout, stderr);
+void print_join_warnings(const join::JoinReport& report, bool quiet) {
+  print_join_report(report, quiet ? ReportDetail::kQuiet : ReportDetail::kFull, stdout, stderr);
 }
 
 CLI::App* add_report_command(CLI::App& app, ViewCommandOptions& options) {
@@ -42,7 +43,7 @@ int run_report_command(ViewCommandOptions& options) {
     fmt::print(stderr, "spanprof report: error: {}\n", outcome.error().to_string());
     return kExitUnusableInput;
   }
-  print_join_warnings(outcome->join);
+  print_join_warnings(outcome->join, options.quiet);
   for (const std::string& cut : outcome->report.cuts) fmt::print("note: {}\n", cut);
   fmt::print("report: {} ({:.1f} KB); open it in a browser\n", outcome->report.path,
              static_cast<double>(outcome->report.bytes) / 1024.0);

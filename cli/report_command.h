@@ -25,8 +25,8 @@ CLI::App* add_export_command(CLI::App& app, ViewCommandOptions& options);
 
 // The span-matching, symbol and -q flags report and export share.
 void add_view_join_flags(CLI::App& cmd, ViewCommandOptions& options);
-// The join's losses and warnings, as `spanprof join -q` prints them.
-void print_join_warnings(const join::JoinReport& report);
+// The join's summary as `spanprof join` prints it (with quiet, as `join -q`).
+void print_join_warnings(const join::JoinReport& report, bool quiet);
 
 // Joins DIR, writes the page (or the export); returns the exit code.
 int run_report_command(ViewCommandOptions& options);

@@ -204,7 +204,7 @@ int run_run_command(RunCommandOptions& options) {
     std::fflush(stderr);
   };
   observer.on_report = [&](const Result<view::ReportWritten>& written) {
-    print_report_written(written, quiet);
+    print_report_written(written);
     std::fflush(stdout);
   };
   observer.push = push_observer(capture_dir, options.push, push_who);  // capture_dir: set once recorded

@@ -50,7 +50,7 @@ std::expected<RunOutcome, record::RunFailure> run_session(RunSessionOptions opti
   if (options.join) {
     const std::string& dir = outcome.recorded.capture_dir;
     std::string report_path;
-    if (options.report) report_path = (dir.ends_with('/') ? dir : dir + "/") + std::string(capture::kReport);
+    if (options.report) report_path = capture::path_in(dir, capture::kReport);
     outcome.joined = join_capture_dir(dir, options.join_options, report_path, &outcome.report);
     if (observer.on_joined) observer.on_joined(*outcome.joined);
     if (outcome.report && observer.on_report) observer.on_report(*outcome.report);

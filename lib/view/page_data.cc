@@ -15,8 +15,7 @@ namespace {
 
 constexpr int64_t kCut = -2;  // rows: in spans, none of which was kept
 
-// What the samples inside one span add up to (the span and its children on
-// the same thread).
+// What the samples inside one span add up to (the span and its children).
 struct SpanSums {
   int64_t event = 0;
   std::array<int64_t, 4> off_cpu{};

@@ -37,9 +37,8 @@
 //   rows           flat stride 8: [bucket, thread, span, top, stack, kind, weight, count]:
 //                  samples summed by all other columns; an off-CPU piece is split over
 //                  the buckets it covers (its count on the first). span = the innermost kept span
-//                  the samples are in (-1 outside spans), top = the last span up its
-//                  parents still on the sample's thread (see view_model.h): the
-//                  samples are in every span from `span` up to `top`. span = top = -2:
+//                  the samples are in (-1 outside spans), top = its local root (see
+//                  view_model.h): the samples are in every span from `span` up to `top`. span = top = -2:
 //                  in spans, none of them listed (cuts says so). stack -1: empty.
 //   name_rows      flat stride 5: [name, stack, kind, weight, count]: per span name,
 //                  the samples inside spans of that name (each sample once per name)

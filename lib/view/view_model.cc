@@ -111,38 +111,55 @@ void ViewCollector::Sink::on_spans(const attribute::SpanAttribution& attribution
     model.names = set.names;
     model.services.reserve(set.resources.size());
     for (const spans::Resource& resource : set.resources) model.services.push_back(resource.service_name);
-    model.spans.reserve(set.spans.size());
+    // Spans the tree dropped (a repeated id: an exporter's retry) are left
+    // out, as the summary leaves them out; the others are renumbered.
+    std::vector<uint32_t>& index = owner_.span_index_;
+    index.assign(set.spans.size(), kNone);
     for (uint32_t i = 0; i < set.spans.size(); ++i) {
+      if (tree.is_dropped(i)) continue;
+      index[i] = static_cast<uint32_t>(model.spans.size());
+      owner_.set_of_.push_back(i);
+      model.spans.emplace_back();
+    }
+    for (uint32_t i = 0; i < set.spans.size(); ++i) {
+      if (index[i] == kNone) continue;
       const spans::Span& in = set.spans[i];
-      Span out;
+      Span& out = model.spans[index[i]];
       out.name = in.name_index;
       out.service = in.resource_index;
-      out.parent = tree.parent(i);
+      out.parent = tree.parent(i) == kNone ? kNone : index[tree.parent(i)];
       out.start_ns = in.start_unix_ns;
       out.end_ns = in.end_unix_ns;
       out.span_id = in.span_id;
       out.trace_id = in.trace_id;
-      const std::optional<uint32_t>& pid = set.resources[in.resource_index].pid;
-      if (in.os_tid && pid) {
-        auto it = owner_.thread_ids_.find((static_cast<uint64_t>(*pid) << 32) | *in.os_tid);
-        if (it != owner_.thread_ids_.end()) out.thread = it->second;
+      if (in.os_tid) {
+        // A span without process.pid is placed by its tid alone, as the join places it.
+        const std::optional<uint32_t>& pid = set.resources[in.resource_index].pid;
+        for (uint32_t t = 0; t < model.threads.size() && out.thread == kNone; ++t) {
+          const Thread& thread = model.threads[t];
+          if (thread.tid == *in.os_tid && (!pid || thread.pid == *pid)) out.thread = t;
+        }
       }
-      model.spans.push_back(out);
     }
   }
-  for (uint32_t index : samples_) {
-    Sample& sample = model.samples[index];
-    if (sample.span == kNone || sample.span >= model.spans.size()) {
-      sample.span = kNone;
-      continue;
-    }
+  const std::vector<uint32_t>& index = owner_.span_index_;
+  for (uint32_t sample_index : samples_) {
+    Sample& sample = model.samples[sample_index];
+    sample.span = sample.span < index.size() ? index[sample.span] : kNone;
+    if (sample.span == kNone) continue;
+    // In every span up to the local root, whatever thread it is on: the
+    // chain summary.json's spans.by_name totals and the profile's span_id
+    // (root scope) follow.
     const Thread& thread = model.threads[sample.thread];
-    if (model.spans[sample.span].thread == kNone) model.spans[sample.span].thread = sample.thread;
     uint32_t top = sample.span;
-    for (uint32_t span = model.spans[top].parent;
-         span != kNone && attribution.on_thread(span, thread.pid, thread.tid);
-         span = model.spans[span].parent) {
+    for (uint32_t span = sample.span; span != kNone; span = model.spans[span].parent) {
       top = span;
+      // A span no thread id placed (activation records, thread.id) is on the
+      // thread whose samples it holds on that thread.
+      Span& placed = model.spans[span];
+      if (placed.thread == kNone && attribution.on_thread(owner_.set_of_[span], thread.pid, thread.tid)) {
+        placed.thread = sample.thread;
+      }
     }
     sample.span_top = top;
   }

@@ -6,11 +6,11 @@
 // its sample, off-CPU and wall sinks). Gives: a ViewModel that the HTML report
 // (page_data, html_report) and the exports (firefox, chrome, folded) read.
 //
-// Span membership: a sample is in its innermost span and in that span's
-// parents while they are on the sample's own thread (SpanAttribution::
-// on_thread), the rule summary.json's span_time uses; Sample::span and
-// Sample::span_top bound that chain. A parent on another thread (waiting for a
-// remote child) does not get the child's samples.
+// Span membership: a sample is in its innermost span and in all that span's
+// parents up to the local root, on any thread: the rule of summary.json's
+// spans.by_name totals and of the profile's span_id label (root scope).
+// Sample::span and Sample::span_top bound that chain. Spans the span tree
+// dropped (repeated ids) are not in the model.
 #pragma once
 
 #include <array>
@@ -58,7 +58,9 @@ struct Span {
   uint32_t name = 0;        // into ViewModel::names
   uint32_t service = 0;     // into ViewModel::services
   uint32_t parent = kNone;  // the span tree's parent (same process)
-  uint32_t thread = kNone;  // its thread: its thread id, else its first sample's; kNone when unknown
+  // Its thread: by its thread id, else the first sampled thread the join
+  // placed it on (activation records); kNone when unknown.
+  uint32_t thread = kNone;
   int64_t start_ns = 0;     // Unix ns
   int64_t end_ns = 0;
   uint64_t span_id = 0;
@@ -71,7 +73,7 @@ struct Sample {
   uint32_t stack = kNone;          // leaf StackNode; kNone for an empty stack
   uint32_t thread = 0;
   uint32_t span = kNone;      // innermost span; kNone outside spans
-  uint32_t span_top = kNone;  // the last span up from `span` still on the sample's thread
+  uint32_t span_top = kNone;  // the local root above `span` (the chain's last span)
   SampleKind kind = SampleKind::kEvent;
   uint8_t count = 1;  // perf samples (switches) it stands for: 1, or 0 for an interval's later pieces
 };
@@ -153,6 +155,8 @@ class ViewCollector {
   std::unordered_map<std::string, uint32_t> frame_ids_;
   std::unordered_map<uint64_t, uint32_t> stack_ids_;  // parent << 32 | frame -> node
   bool spans_copied_ = false;
+  std::vector<uint32_t> span_index_;  // the span set's index -> the model's (kNone: dropped)
+  std::vector<uint32_t> set_of_;      // the model's span index -> the span set's
 };
 
 }  // namespace spanprof::view

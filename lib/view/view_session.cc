@@ -1,9 +1,10 @@
 #include "view/view_session.h"
 
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include "capture/layout.h"
-#include "common/durable_file.h"
 #include "join/capture_inputs.h"
 #include "join/summary_json.h"
 #include "view/html_report.h"
@@ -41,9 +42,10 @@ Result<ReportWritten> ReportPass::write_report(const join::JoinReport& report,
   ViewModel model = collector_.take(report);
   PageData page = page_data(model, join::summary_json(report), title, limits);
   model = {};  // the page holds what it needs; give the samples back before writing
-  std::string html = html_report(page);
-  if (auto ok = write_file_durably(path, html); !ok) return std::unexpected(ok.error());
-  return ReportWritten{path, html.size(), page.spans_kept, page.cuts};
+  if (auto ok = write_html_report(page, path); !ok) return std::unexpected(ok.error());
+  std::error_code error;
+  const uintmax_t bytes = std::filesystem::file_size(path, error);
+  return ReportWritten{path, error ? 0 : static_cast<uint64_t>(bytes), page.spans_kept, page.cuts};
 }
 
 Result<ReportOutcome> report_capture_dir(const std::string& dir, join::JoinOptions options,

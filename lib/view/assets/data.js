@@ -42,6 +42,8 @@ class ReportData {
   // Node `root` (= count) is the whole selection, above every root frame.
   buildTree(stacks) {
     const count = Math.floor(stacks.length / 2);
+    let frameCount = 1;
+    for (let i = 0; i < count; i++) frameCount = Math.max(frameCount, stacks[2 * i + 1] + 1);
     this.nodeCount = count;
     this.root = count;
     const canon = new Int32Array(count);
@@ -65,7 +67,8 @@ class ReportData {
         const f = stacks[2 * n + 1];
         // A parent out of range or on a cycle (bad data) hangs the node at the root.
         const cp = p >= 0 && p < count && state[p] === 2 ? canon[p] : count;
-        const key = cp * 4294967296 + f;
+        // Exact while (nodes + 1) * (frames + 1) < 2^53: any page spanprof writes.
+        const key = cp * (frameCount + 1) + f;
         let c = byKey.get(key);
         if (c === undefined) {
           c = n;

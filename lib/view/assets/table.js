@@ -99,7 +99,10 @@ class SpanTable {
     if (!this.columnMax) {
       this.columnMax = {};
       for (const k of ["event", "off", "wall"]) {
-        this.columnMax[k] = Math.max(0, ...this.rows.map((row) => row[k] || 0));
+        // A loop, not Math.max(...rows): spreading 100k+ names overflows the stack.
+        let most = 0;
+        for (const row of this.rows) most = Math.max(most, row[k] || 0);
+        this.columnMax[k] = most;
       }
     }
     const share = Math.round((100 * value) / (this.columnMax[key] || 1));

@@ -1,5 +1,5 @@
 // The report page's JSON from the fixture's model: per-name figures count each
-// sample once per name and only along its own thread's chain; listed spans are
+// sample once per name, in every span up to its local root; listed spans are
 // closed under parents; samples of unlisted spans go to their nearest listed
 // one, or say they were cut; the timeline coarsens to fit and says so.
 #include <gtest/gtest.h>
@@ -47,8 +47,8 @@ TEST(PageData, SpanNamesCountTheirOwnThreadsSamples) {
   simdjson::dom::object get = names["GET /x"];
   EXPECT_EQ(int64_t(get["count"]), 1);
   EXPECT_EQ(int64_t(get["max_ns"]), 1000);
-  EXPECT_EQ(int64_t(get["event"]), 20);  // tid 7's two samples; tid 8's is its child's only
-  EXPECT_EQ(int64_t(get["samples"]), 2);
+  EXPECT_EQ(int64_t(get["event"]), 30);  // tid 7's two samples and its child's on tid 8
+  EXPECT_EQ(int64_t(get["samples"]), 3);
   EXPECT_EQ(int64_t(get["off_cpu"].at(0)), 50);
   EXPECT_EQ(int64_t(names["remote"]["event"]), 10);
   EXPECT_EQ(int64_t(names["work"]["samples"]), 1);
@@ -78,9 +78,12 @@ TEST(PageData, RowsAddUpToTheSamples) {
 
 TEST(PageData, ListedSpansKeepTheirParentsAndCutSamplesSaySo) {
   ViewFixture fx;
+  ViewModel model = fx.collect();
+  // The sample at 1500 put in "idle", a root that will not be listed.
+  model.samples[3].span = model.samples[3].span_top = 2;
   PageLimits limits;
   limits.max_spans = 1;
-  PageData page = page_data(fx.collect(), "", "", limits);
+  PageData page = page_data(model, "", "", limits);
   ASSERT_EQ(page.spans_kept, 1u);
   ASSERT_EQ(page.cuts.size(), 1u);
   EXPECT_NE(page.cuts[0].find("1 of 4 spans are listed"), std::string::npos);
@@ -91,8 +94,8 @@ TEST(PageData, ListedSpansKeepTheirParentsAndCutSamplesSaySo) {
   std::vector<int64_t> rows = json.ints("rows");
   bool cut_seen = false, in_parent = false;
   for (size_t i = 0; i < rows.size(); i += 8) {
-    if (rows[i + 2] == -2 && rows[i + 1] == 1) cut_seen = true;  // tid 8: remote was not listed
-    if (rows[i + 2] == 0 && rows[i + 1] == 0) in_parent = true;  // work's sample: in GET /x
+    if (rows[i + 2] == -2) cut_seen = true;                      // idle was not listed
+    if (rows[i + 2] == 0 && rows[i + 1] == 1) in_parent = true;  // remote's sample: in GET /x
   }
   EXPECT_TRUE(cut_seen);
   EXPECT_TRUE(in_parent);

@@ -1,7 +1,7 @@
 // The view model gathered from a join's sinks, on a hand-made span set and
 // profile: stacks become frame paths (inlined frames their own), samples keep
-// their thread and innermost span, and the span chain stops where the parent
-// is on another thread.
+// their thread and innermost span, and the span chain goes up to the local
+// root whatever thread it is on.
 #include <gtest/gtest.h>
 
 #include "view/view_model.h"
@@ -44,10 +44,10 @@ TEST(ViewCollector, SamplesKeepThreadSpanAndTheSameThreadChain) {
   const Sample& in_work = model.samples[0];
   EXPECT_EQ(model.names[model.spans[in_work.span].name], "work");
   EXPECT_EQ(model.names[model.spans[in_work.span_top].name], "GET /x");
-  // tid 8's span is a child of GET /x, which runs on tid 7: the chain stops.
+  // tid 8's span is a child of GET /x, which runs on tid 7: the sample is in both.
   const Sample& remote = model.samples[2];
   EXPECT_EQ(model.names[model.spans[remote.span].name], "remote");
-  EXPECT_EQ(remote.span_top, remote.span);
+  EXPECT_EQ(model.names[model.spans[remote.span_top].name], "GET /x");
   EXPECT_EQ(model.samples[3].span, kNone);
   EXPECT_EQ(model.samples[3].span_top, kNone);
 
