@@ -38,9 +38,14 @@ int run_export_command(ViewCommandOptions& options) {
     fmt::print(stderr, "spanprof export: error: {}\n", outcome.error().to_string());
     return kExitUnusableInput;
   }
-  print_join_warnings(outcome->join, options.quiet);
+  if (!outcome->join.empty) print_join_warnings(outcome->join, options.quiet);
   for (const std::string& note : outcome->exported.notes) fmt::print("note: {}\n", note);
   for (const std::string& file : outcome->exported.files) fmt::print("wrote: {}\n", file);
+  if (outcome->join.empty) {
+    fmt::print(stderr, "spanprof export: error: {}: the capture holds no samples (the file written says so)\n",
+               options.capture_dir);
+    return kExitUnusableInput;
+  }
   return join_exit_code(outcome->join);
 }
 

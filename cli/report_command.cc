@@ -43,10 +43,15 @@ int run_report_command(ViewCommandOptions& options) {
     fmt::print(stderr, "spanprof report: error: {}\n", outcome.error().to_string());
     return kExitUnusableInput;
   }
-  print_join_warnings(outcome->join, options.quiet);
+  if (!outcome->join.empty) print_join_warnings(outcome->join, options.quiet);
   for (const std::string& cut : outcome->report.cuts) fmt::print("note: {}\n", cut);
   fmt::print("report: {} ({:.1f} KB); open it in a browser\n", outcome->report.path,
              static_cast<double>(outcome->report.bytes) / 1024.0);
+  if (outcome->join.empty) {
+    fmt::print(stderr, "spanprof report: error: {}: the capture holds no samples (the file written says so)\n",
+               options.capture_dir);
+    return kExitUnusableInput;
+  }
   return join_exit_code(outcome->join);
 }
 

@@ -297,9 +297,16 @@ Result<JoinReport> run_join(const JoinOptions& options) {
                             read->damage->message,
                         where, "re-record the capture");
     }
-    return make_error("the capture holds no samples", where,
-                      "check that the workload ran long enough and that perf could sample it "
-                      "(perf record prints the number of samples it wrote)");
+    Error empty = make_error("the capture holds no samples", where,
+                             "check that the workload ran long enough and that perf could sample "
+                             "it (perf record prints the number of samples it wrote)")
+                      .error();
+    if (!options.allow_empty) return std::unexpected(empty);
+    // spanprof report and export still write their (empty) files, saying why.
+    report.read = *read;
+    report.empty = true;
+    report.warnings.push_back(Warning{WarningKind::kCapture, empty.to_string(), ""});
+    return report;
   }
 
   if (!info.clock_data && options.fallback_clock && handler.primary_attr().use_clockid() &&

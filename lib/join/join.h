@@ -97,6 +97,9 @@ struct JoinOptions {
   // its own beside it (capture/layout.h names them).
   std::string event_name;
   bool write_profile = true;          // false: output_path is not written (spanprof push)
+  // A capture with no samples gives a report with samples = 0 and a warning
+  // instead of an error (spanprof report and export: their files say so).
+  bool allow_empty = false;
   // What opening the inputs found worth a warning (capture::Capture's), passed
   // on to JoinReport::warnings.
   std::vector<Warning> input_warnings;
@@ -214,6 +217,8 @@ struct JoinReport {
   std::vector<Warning> warnings;
   // Informational lines: e.g. the span-matching options taken from capture.json.
   std::vector<std::string> notes;
+  // No samples at all (only with JoinOptions::allow_empty; the rest is unset).
+  bool empty = false;
 };
 
 // Errors: the capture cannot be opened or holds nothing usable (no samples), a

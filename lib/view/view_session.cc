@@ -32,6 +32,7 @@ Result<join::JoinReport> ReportPass::join_capture(const capture::Capture& captur
   join.output_path.clear();
   join.summary_path.clear();
   join.write_profile = false;
+  join.allow_empty = true;
   attach(join);
   return join::run_join(join);
 }

@@ -94,11 +94,24 @@ def main():
         tap.check(r.returncode == 1 and one_line_error(r), "join --report without DIR: usage error",
                   r.stderr)
 
-        # run writes it by default, --no-report does not.
+        # run writes it by default, --no-report does not; an empty capture.
         if shutil.which("perf") is None:
             tap.skip("run writes DIR/report.html", "perf is not installed")
             tap.skip("run --no-report writes none", "perf is not installed")
+            tap.skip("a capture with no samples: exit 2, an empty page that says so", "no perf")
         else:
+            empty = os.path.join(work, "no-samples")
+            os.mkdir(empty)
+            run(["perf", "record", "-q", "-e", "cpu-clock", "-c", "1000000000", "-o",
+                 os.path.join(empty, "perf.data"), "--", "true"])
+            r = run([spanprof, "report", empty])
+            _, data = page_data(os.path.join(empty, "report.html")) if os.path.isfile(
+                os.path.join(empty, "report.html")) else (None, None)
+            tap.check(r.returncode == 2 and one_line_error(r) and "no samples" in r.stderr
+                      and data is not None and data["rows"] == [] and
+                      any("no samples" in w["message"] for w in data["summary"]["warnings"]),
+                      "a capture with no samples: exit 2, one line, a page that says so",
+                      r.stdout + r.stderr)
             out = os.path.join(work, "run")
             r = run([spanprof, "run", "-q", "-o", out, "--", demo, "--duration-ms", "300",
                      "--threads", "1"])
