@@ -269,9 +269,11 @@ class ReportApp {
       return `one span: ${d.names[s.name]} ${ids[0]} (${formatNs(s.end - s.start)})`;
     }
     if (sel.type === "range") {
+      // The samples are summed per timeline step: say the steps the range covers.
       const t = sel.thread === undefined ? null : d.threads[sel.thread];
-      return `time ${formatNs(sel.fromNs)} to ${formatNs(sel.toNs)}` +
-        (t ? ` on ${t[2] || "thread"} (tid ${t[1]})` : "");
+      const b = d.bucketNs || 1;
+      return `time ${formatNs(sel.from * b)} to ${formatNs((sel.to + 1) * b)}` +
+        ` (whole ${formatNs(b)} steps)` + (t ? ` on ${t[2] || "thread"} (tid ${t[1]})` : "");
     }
     return "whole capture";
   }
