@@ -41,12 +41,7 @@ int run_export_command(ViewCommandOptions& options) {
   if (!outcome->join.empty) print_join_warnings(outcome->join, options.quiet);
   for (const std::string& note : outcome->exported.notes) fmt::print("note: {}\n", note);
   for (const std::string& file : outcome->exported.files) fmt::print("wrote: {}\n", file);
-  if (outcome->join.empty) {
-    fmt::print(stderr, "spanprof export: error: {}: the capture holds no samples (the file written says so)\n",
-               options.capture_dir);
-    return kExitUnusableInput;
-  }
-  return join_exit_code(outcome->join);
+  return view_exit_code(outcome->join, "export", options.capture_dir);
 }
 
 }  // namespace spanprof::cli

@@ -47,12 +47,16 @@ int run_report_command(ViewCommandOptions& options) {
   for (const std::string& cut : outcome->report.cuts) fmt::print("note: {}\n", cut);
   fmt::print("report: {} ({:.1f} KB); open it in a browser\n", outcome->report.path,
              static_cast<double>(outcome->report.bytes) / 1024.0);
-  if (outcome->join.empty) {
-    fmt::print(stderr, "spanprof report: error: {}: the capture holds no samples (the file written says so)\n",
-               options.capture_dir);
+  return view_exit_code(outcome->join, "report", options.capture_dir);
+}
+
+int view_exit_code(const join::JoinReport& report, const char* command, const std::string& dir) {
+  if (report.empty) {
+    fmt::print(stderr, "spanprof {}: error: {}: the capture holds no samples (the file written says so)\n",
+               command, dir);
     return kExitUnusableInput;
   }
-  return join_exit_code(outcome->join);
+  return join_exit_code(report);
 }
 
 }  // namespace spanprof::cli

@@ -28,6 +28,10 @@ void add_view_join_flags(CLI::App& cmd, ViewCommandOptions& options);
 // The join's summary as `spanprof join` prints it (with quiet, as `join -q`).
 void print_join_warnings(const join::JoinReport& report, bool quiet);
 
+// The exit code once the page or export is written: 2 for a capture with no
+// samples (said in one line), else as join's.
+int view_exit_code(const join::JoinReport& report, const char* command, const std::string& dir);
+
 // Joins DIR, writes the page (or the export); returns the exit code.
 int run_report_command(ViewCommandOptions& options);
 int run_export_command(ViewCommandOptions& options);

@@ -135,9 +135,13 @@ void ViewCollector::Sink::on_spans(const attribute::SpanAttribution& attribution
       if (in.os_tid) {
         // A span without process.pid is placed by its tid alone, as the join places it.
         const std::optional<uint32_t>& pid = set.resources[in.resource_index].pid;
-        for (uint32_t t = 0; t < model.threads.size() && out.thread == kNone; ++t) {
-          const Thread& thread = model.threads[t];
-          if (thread.tid == *in.os_tid && (!pid || thread.pid == *pid)) out.thread = t;
+        if (pid) {
+          auto it = owner_.thread_ids_.find((static_cast<uint64_t>(*pid) << 32) | *in.os_tid);
+          if (it != owner_.thread_ids_.end()) out.thread = it->second;
+        } else {
+          for (uint32_t t = 0; t < model.threads.size() && out.thread == kNone; ++t) {
+            if (model.threads[t].tid == *in.os_tid) out.thread = t;
+          }
         }
       }
     }

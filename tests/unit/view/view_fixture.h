@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "../attribute/span_set_builder.h"
 #include "attribute/span_attribution.h"
 #include "profile/profile_builder.h"
 #include "view/view_model.h"
@@ -16,26 +17,12 @@ struct ViewFixture {
   bool with_spans = true;
 
   static spans::SpanSet span_set() {
-    spans::SpanSet set;
-    uint32_t resource = set.intern_resource({"svc", 100});
-    auto add = [&](uint64_t id, uint64_t parent, int64_t start, int64_t end, const char* name,
-                   uint32_t tid) {
-      spans::Span span;
-      span.trace_id[15] = 0xab;
-      span.span_id = id;
-      span.parent_span_id = parent;
-      span.start_unix_ns = start;
-      span.end_unix_ns = end;
-      span.os_tid = tid;
-      span.resource_index = resource;
-      span.name_index = set.intern_name(name);
-      set.spans.push_back(span);
-    };
-    add(0x1111, 0, 0, 1000, "GET /x", 7);
-    add(0x2222, 0x1111, 100, 500, "work", 7);
-    add(0x3333, 0, 1700, 1800, "idle", 7);
-    add(0x4444, 0x1111, 250, 400, "remote", 8);
-    return set;
+    attribute::fixtures::SpanSetBuilder spans;
+    spans.add(0x1111, 0, 0, 1000, 7, "GET /x");
+    spans.add(0x2222, 0x1111, 100, 500, 7, "work");
+    spans.add(0x3333, 0, 1700, 1800, 7, "idle");
+    spans.add(0x4444, 0x1111, 250, 400, 8, "remote");
+    return std::move(spans.set());
   }
 
   ViewModel collect() {
